@@ -1,0 +1,11 @@
+package io.jkvm.translator.decoder;
+
+/** Segment registers in their hardware encoding order. */
+public enum Segment {
+    ES, CS, SS, DS, FS, GS;
+
+    /** The segment with hardware number 0-5. */
+    public static Segment of(int number) {
+        return values()[number];
+    }
+}
