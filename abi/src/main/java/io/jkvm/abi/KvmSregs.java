@@ -166,7 +166,7 @@ public final class KvmSregs {
         return this;
     }
 
-    /** {@code interrupt_bitmap[i]}, {@code i} in 0..3: bit {@code v % 64} of word {@code v / 64} is vector {@code v}. */
+    /** {@code interrupt_bitmap[i]}, {@code i} in 0..3: bit {@code v % 64} of word {@code v / 64} is vector v. */
     public long interruptBitmap(int i) {
         return (long) INTERRUPT_BITMAP.get(segment, 0L, (long) i);
     }

@@ -35,6 +35,9 @@ final class CHeaderOracle {
         }
     }
 
+    /** The compiler; {@code -Djkvm.cc=clang} (or a path) picks another. */
+    private static final String CC = System.getProperty("jkvm.cc", "gcc");
+
     private final Path workDir;
 
     CHeaderOracle(Path workDir) {
@@ -46,12 +49,12 @@ final class CHeaderOracle {
         Path probe = workDir.resolve("probe.c");
         Files.writeString(probe, "#include <linux/kvm.h>\nint main(void) { return KVM_API_VERSION == 12 ? 0 : 1; }\n");
         try {
-            Result r = run(List.of("gcc", "-o", workDir.resolve("probe").toString(), probe.toString()));
+            Result r = run(List.of(CC, "-o", workDir.resolve("probe").toString(), probe.toString()));
             if (r.exit != 0) {
-                return Optional.of("gcc cannot compile against <linux/kvm.h> (install linux-libc-dev):\n" + r.output);
+                return Optional.of(CC + " cannot compile against <linux/kvm.h> (install linux-libc-dev):\n" + r.output);
             }
         } catch (IOException e) {
-            return Optional.of("gcc is not installed (" + e.getMessage() + ")");
+            return Optional.of(CC + " is not installed (" + e.getMessage() + "); install gcc or pass -Djkvm.cc=...");
         }
         return Optional.empty();
     }
@@ -79,7 +82,8 @@ final class CHeaderOracle {
                 if (!(m instanceof GroupLayout anonymous)) {
                     throw new IllegalArgumentException("unnamed non-group member " + m + " in " + type);
                 }
-                members(type, anonymous, prefix, at, checks); // C's anonymous struct/union: members are reached directly
+                // C's anonymous struct or union: its members are named directly, without a prefix.
+                members(type, anonymous, prefix, at, checks);
                 continue;
             }
             String path = prefix + m.name().get();
@@ -134,9 +138,9 @@ final class CHeaderOracle {
     TreeSet<String> macrosStartingWith(String prefix) throws IOException, InterruptedException {
         Path source = workDir.resolve("macros.c");
         Files.writeString(source, "#include <linux/kvm.h>\n");
-        Result r = run(List.of("gcc", "-dM", "-E", source.toString()));
+        Result r = run(List.of(CC, "-dM", "-E", source.toString()));
         if (r.exit != 0) {
-            throw new IllegalStateException("gcc -dM -E failed:\n" + r.output);
+            throw new IllegalStateException(CC + " -dM -E failed:\n" + r.output);
         }
         TreeSet<String> names = new TreeSet<>();
         for (String line : r.output.split("\n")) {
@@ -165,7 +169,7 @@ final class CHeaderOracle {
         Path source = workDir.resolve("kvm_abi_check.c");
         Path binary = workDir.resolve("kvm_abi_check");
         Files.writeString(source, c);
-        Result compiled = run(List.of("gcc", "-std=gnu11", "-Wall", "-Wno-format", "-o", binary.toString(),
+        Result compiled = run(List.of(CC, "-std=gnu11", "-Wall", "-Wno-format", "-o", binary.toString(),
                 source.toString()));
         if (compiled.exit != 0) {
             throw new AssertionError("the generated C check does not compile against <linux/kvm.h>, so a Java name "
