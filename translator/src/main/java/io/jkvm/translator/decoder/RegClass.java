@@ -20,6 +20,19 @@ public enum RegClass {
     MMX,
     /** ST(0)..ST(7). */
     X87,
-    /** Mask registers k0..k7 and other files jkvm decodes only for length and name. */
-    OTHER
+    /**
+     * Mask registers k0..k7 and other files jkvm decodes only for length and name, numbered from the bases below:
+     * k0-k7 from {@link #MASK_BASE}, bnd0-bnd3 (MPX) from {@link #BND_BASE}, tmm0-tmm7 (AMX) from
+     * {@link #TMM_BASE}, zmm0-zmm31 (EVEX.512) from {@link #ZMM_BASE}.
+     */
+    OTHER;
+
+    /** {@link #OTHER} numbers of k0..k7. */
+    public static final int MASK_BASE = 0;
+    /** {@link #OTHER} numbers of bnd0..bnd3. */
+    public static final int BND_BASE = 8;
+    /** {@link #OTHER} numbers of tmm0..tmm7. */
+    public static final int TMM_BASE = 12;
+    /** {@link #OTHER} numbers of zmm0..zmm31. */
+    public static final int ZMM_BASE = 32;
 }
