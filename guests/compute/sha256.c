@@ -1,0 +1,144 @@
+/*
+ * sha256: SHA-256 (FIPS 180-4) of generated data.
+ * Data: `length` bytes, the LCG's 32-bit outputs stored little-endian (seed `seed`).
+ * H = SHA-256(data); then `rounds - 1` times H = SHA-256(H || data).
+ * Checksum: the first 8 bytes of the final digest, big-endian. Reference: python3 hashlib.
+ */
+#include "compute.h"
+#include "sha256.expected.h"
+
+struct sha256 {
+    uint32_t h[8];
+    uint8_t block[64];
+    size_t fill;
+    uint64_t bytes;
+};
+
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+static void compress(uint32_t h[8], const uint8_t *p)
+{
+    uint32_t w[64];
+    for (int t = 0; t < 16; t++) {
+        w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 | (uint32_t)p[4 * t + 2] << 8 | p[4 * t + 3];
+    }
+    for (int t = 16; t < 64; t++) {
+        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int t = 0; t < 64; t++) {
+        uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t];
+        uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        hh = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+static void sha256_init(struct sha256 *s)
+{
+    static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+    memcpy(s->h, iv, sizeof iv);
+    s->fill = 0;
+    s->bytes = 0;
+}
+
+static void sha256_update(struct sha256 *s, const uint8_t *p, size_t n)
+{
+    s->bytes += n;
+    if (s->fill != 0) {
+        size_t take = 64 - s->fill < n ? 64 - s->fill : n;
+        memcpy(s->block + s->fill, p, take);
+        s->fill += take;
+        p += take;
+        n -= take;
+        if (s->fill < 64) {
+            return;
+        }
+        compress(s->h, s->block);
+        s->fill = 0;
+    }
+    for (; n >= 64; p += 64, n -= 64) {
+        compress(s->h, p);
+    }
+    memcpy(s->block, p, n);
+    s->fill = n;
+}
+
+static void sha256_final(struct sha256 *s, uint8_t digest[32])
+{
+    uint64_t bits = s->bytes * 8;
+    uint8_t pad[72] = { 0x80 };
+    size_t padlen = (s->fill < 56 ? 56 : 120) - s->fill;
+    for (int i = 0; i < 8; i++) {
+        pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
+    }
+    sha256_update(s, pad, padlen + 8);
+    for (int i = 0; i < 8; i++) {
+        digest[4 * i] = (uint8_t)(s->h[i] >> 24);
+        digest[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+        digest[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+        digest[4 * i + 3] = (uint8_t)s->h[i];
+    }
+}
+
+static uint64_t run(const uint64_t *param)
+{
+    size_t length = param[P_LENGTH] & ~(size_t)3;
+    uint64_t rounds = param[P_ROUNDS];
+    uint8_t *data = alloc(length);
+    struct rng rng;
+    rng_seed(&rng, param[P_SEED]);
+    for (size_t i = 0; i < length; i += 4) {
+        uint32_t v = rng_next32(&rng);
+        memcpy(data + i, &v, 4);
+    }
+
+    uint8_t digest[32];
+    struct sha256 s;
+    sha256_init(&s);
+    sha256_update(&s, data, length);
+    sha256_final(&s, digest);
+    for (uint64_t r = 1; r < rounds; r++) {
+        sha256_init(&s);
+        sha256_update(&s, digest, sizeof digest);
+        sha256_update(&s, data, length);
+        sha256_final(&s, digest);
+    }
+    printf("sha256: digest ");
+    for (int i = 0; i < 32; i++) {
+        printf("%02x", digest[i]);
+    }
+    printf("\n");
+    uint64_t first8 = 0;
+    for (int i = 0; i < 8; i++) {
+        first8 = first8 << 8 | digest[i];
+    }
+    return first8;
+}
+
+int main(int argc, char **argv)
+{
+    return compute_main(argc, argv, &SPEC, run);
+}
