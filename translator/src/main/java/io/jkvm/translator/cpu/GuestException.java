@@ -1,0 +1,67 @@
+package io.jkvm.translator.cpu;
+
+/**
+ * An x86 exception raised by a guest instruction (#DE, #UD, #GP, #PF ...): a guest event, not a host error. It is
+ * stackless because guests may raise them at high rates (page faults) and the host stack means nothing to anyone.
+ * The executor delivers it through the guest's IDT, or turns a triple fault into a shutdown exit.
+ */
+public final class GuestException extends RuntimeException {
+    public static final int DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8, TS = 10,
+            NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, XM = 19;
+
+    private final int vector;
+    private final int errorCode;
+    private final boolean hasErrorCode;
+    /** The faulting linear address for #PF (becomes CR2). */
+    private final long address;
+
+    public GuestException(int vector, int errorCode, boolean hasErrorCode, long address, String why) {
+        super(why, null, false, false);
+        this.vector = vector;
+        this.errorCode = errorCode;
+        this.hasErrorCode = hasErrorCode;
+        this.address = address;
+    }
+
+    public static GuestException ud(String why) {
+        return new GuestException(UD, 0, false, 0, why);
+    }
+
+    public static GuestException gp(int errorCode, String why) {
+        return new GuestException(GP, errorCode, true, 0, why);
+    }
+
+    public static GuestException de() {
+        return new GuestException(DE, 0, false, 0, "divide error");
+    }
+
+    public static GuestException pf(long address, int errorCode) {
+        return new GuestException(PF, errorCode, true, address, "page fault");
+    }
+
+    public static GuestException of(int vector, String why) {
+        boolean code = vector == DF || (vector >= TS && vector <= PF) || vector == AC;
+        return new GuestException(vector, 0, code, 0, why);
+    }
+
+    public int vector() {
+        return vector;
+    }
+
+    public int errorCode() {
+        return errorCode;
+    }
+
+    public boolean hasErrorCode() {
+        return hasErrorCode;
+    }
+
+    public long address() {
+        return address;
+    }
+
+    /** Faults whose delivery after another fault makes a double fault (SDM 6.15, table 6-5 "contributory"). */
+    public boolean isContributory() {
+        return vector == DE || (vector >= TS && vector <= GP);
+    }
+}

@@ -1,0 +1,484 @@
+package io.jkvm.translator.jit;
+
+import io.jkvm.translator.cpu.CpuState;
+import io.jkvm.translator.cpu.Flags;
+import io.jkvm.translator.decoder.CodeSize;
+import io.jkvm.translator.decoder.Instruction;
+import io.jkvm.translator.decoder.Operand;
+import io.jkvm.translator.decoder.RegClass;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Type;
+
+import static org.objectweb.asm.Opcodes.*;
+
+/**
+ * The code-generation context of one region: JVM local layout, operand load/store, effective addresses, lazy
+ * flags and control flow. Instruction emitters only describe the operation; everything about where values live is
+ * here (QEMU's "generic operand load and write-back, so each emitter only does the operation").
+ *
+ * <p>Values on the JVM stack are always {@code long}, zero-extended from the operand size.
+ */
+public final class Gen {
+    static final String CPU = Type.getInternalName(CpuState.class);
+    static final String MEM = Type.getInternalName(Mem.class);
+    static final String PORT = Type.getInternalName(MemoryPort.class);
+    static final String FLAGS = Type.getInternalName(Flags.class);
+    static final String SEGREG = "io/jkvm/translator/cpu/SegmentRegister";
+
+    // Local variable layout (fixed; temps above L_TEMP0).
+    static final int L_THIS = 0, L_CPU = 1, L_MEM = 2, L_TR = 3, L_TW = 4, L_USER = 5, L_REG0 = 7, L_CCOP = 39,
+            L_CCDST = 40, L_CCSRC = 42, L_CCSRC2 = 44, L_RIP = 46, L_ICOUNT = 48, L_BUDGET = 50, L_NEXT = 52,
+            L_STATUS = 54, L_TEMP0 = 56;
+
+    final MethodVisitor mv;
+    final CodeSize mode;
+    final RegionCompiler region;
+    /** Registers written anywhere in the region (bit n = GPR n): only these are stored back. */
+    int writtenRegs;
+    private int nextTemp = L_TEMP0;
+    int maxTemp = L_TEMP0;
+    /** The statically known lazy-flags op of the last flag writer in this block, or -1 when unknown. */
+    int knownCcOp = -1;
+    Instruction insn;
+    /** Internal name of the class being generated (for its constant table field). */
+    String constantsOwner;
+
+    Gen(MethodVisitor mv, CodeSize mode, RegionCompiler region) {
+        this.mv = mv;
+        this.mode = mode;
+        this.region = region;
+    }
+
+    // ---------------------------------------------------------------- locals
+
+    /** Starts a new instruction: temps of the previous one are dead. */
+    void beginInstruction(Instruction i) {
+        insn = i;
+        nextTemp = L_TEMP0;
+    }
+
+    /** A fresh long temp (2 slots), valid until the next instruction. */
+    public int temp() {
+        int t = nextTemp;
+        nextTemp += 2;
+        maxTemp = Math.max(maxTemp, nextTemp);
+        return t;
+    }
+
+    public int regSlot(int n) {
+        return L_REG0 + 2 * n;
+    }
+
+    public void lconst(long v) {
+        if (v == 0) {
+            mv.visitInsn(LCONST_0);
+        } else if (v == 1) {
+            mv.visitInsn(LCONST_1);
+        } else {
+            mv.visitLdcInsn(v);
+        }
+    }
+
+    public void iconst(int v) {
+        if (v >= -1 && v <= 5) {
+            mv.visitInsn(ICONST_0 + v);
+        } else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
+            mv.visitIntInsn(BIPUSH, v);
+        } else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) {
+            mv.visitIntInsn(SIPUSH, v);
+        } else {
+            mv.visitLdcInsn(v);
+        }
+    }
+
+    public void lload(int slot) {
+        mv.visitVarInsn(LLOAD, slot);
+    }
+
+    public void lstore(int slot) {
+        mv.visitVarInsn(LSTORE, slot);
+    }
+
+    /** Masks the long on the stack to {@code size} bytes (no-op for 8). */
+    public void mask(int size) {
+        if (size < 8) {
+            lconst(Flags.mask(size));
+            mv.visitInsn(LAND);
+        }
+    }
+
+    /** Sign-extends the low {@code size} bytes of the long on the stack. */
+    public void sext(int size) {
+        if (size < 8) {
+            int shift = 64 - size * 8;
+            iconst(shift);
+            mv.visitInsn(LSHL);
+            iconst(shift);
+            mv.visitInsn(LSHR);
+        }
+    }
+
+    // ---------------------------------------------------------------- registers
+
+    /** Pushes GPR {@code n} (full 64 bits). */
+    public void loadGpr(int n) {
+        lload(regSlot(n));
+    }
+
+    /** Stores the long on the stack as the full 64-bit GPR {@code n}. */
+    public void storeGpr64(int n) {
+        lstore(regSlot(n));
+        writtenRegs |= 1 << n;
+    }
+
+    /** Pushes register operand {@code r} zero-extended from {@code size}. */
+    public void loadReg(Operand.Reg r, int size) {
+        if (r.regClass() == RegClass.GPR8_HIGH) {
+            loadGpr(r.number());
+            iconst(8);
+            mv.visitInsn(LUSHR);
+            mask(1);
+            return;
+        }
+        requireGpr(r);
+        loadGpr(r.number());
+        mask(size);
+    }
+
+    /** Stores the long on the stack into register operand {@code r} with x86 partial-register rules. */
+    public void storeReg(Operand.Reg r, int size) {
+        if (r.regClass() == RegClass.GPR8_HIGH) {
+            int n = r.number();
+            mask(1);
+            iconst(8);
+            mv.visitInsn(LSHL);
+            loadGpr(n);
+            lconst(~0xff00L);
+            mv.visitInsn(LAND);
+            mv.visitInsn(LOR);
+            storeGpr64(n);
+            return;
+        }
+        requireGpr(r);
+        int n = r.number();
+        switch (size) {
+            case 8 -> storeGpr64(n);
+            case 4 -> {
+                // 32-bit writes zero-extend into the full register.
+                mask(4);
+                storeGpr64(n);
+            }
+            default -> {
+                mask(size);
+                loadGpr(n);
+                lconst(~Flags.mask(size));
+                mv.visitInsn(LAND);
+                mv.visitInsn(LOR);
+                storeGpr64(n);
+            }
+        }
+    }
+
+    private void requireGpr(Operand.Reg r) {
+        if (r.regClass() != RegClass.GPR) {
+            throw new Untranslatable("register class " + r.regClass() + " in " + insn);
+        }
+    }
+
+    // ---------------------------------------------------------------- addresses
+
+    /** Pushes the effective address (offset within the segment) of {@code m}, wrapped to its address size. */
+    public void effectiveAddress(Operand.Mem m) {
+        boolean any = false;
+        if (m.base() == Operand.Mem.RIP) {
+            lconst(m.displacement());
+            any = true;
+        } else {
+            if (m.base() != Operand.Mem.NONE) {
+                loadGpr(m.base());
+                any = true;
+            }
+            if (m.index() != Operand.Mem.NONE) {
+                loadGpr(m.index());
+                if (m.scale() > 1) {
+                    iconst(Integer.numberOfTrailingZeros(m.scale()));
+                    mv.visitInsn(LSHL);
+                }
+                if (any) {
+                    mv.visitInsn(LADD);
+                }
+                any = true;
+            }
+            if (m.displacement() != 0 || !any) {
+                lconst(m.displacement());
+                if (any) {
+                    mv.visitInsn(LADD);
+                }
+            }
+        }
+        if (m.addressSize() < 8) {
+            mask(m.addressSize());
+        }
+    }
+
+    /** Pushes the linear address of {@code m}: effective address plus segment base where the mode has one. */
+    public void linearAddress(Operand.Mem m) {
+        effectiveAddress(m);
+        addSegmentBase(m.segment().ordinal());
+    }
+
+    /** Adds the base of segment {@code seg} to the offset on the stack (64-bit mode: only FS and GS have one). */
+    public void addSegmentBase(int seg) {
+        if (mode == CodeSize.BITS64) {
+            if (seg == CpuState.FS || seg == CpuState.GS) {
+                segmentBase(seg);
+                mv.visitInsn(LADD);
+            }
+        } else {
+            segmentBase(seg);
+            mv.visitInsn(LADD);
+            mask(4);
+        }
+    }
+
+    private void segmentBase(int seg) {
+        mv.visitVarInsn(ALOAD, L_CPU);
+        mv.visitFieldInsn(GETFIELD, CPU, "seg", "[L" + SEGREG + ";");
+        iconst(seg);
+        mv.visitInsn(AALOAD);
+        mv.visitFieldInsn(GETFIELD, SEGREG, "base", "J");
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    /** Loads {@code size} bytes from the linear address in long local {@code addr}. */
+    public void loadMem(int addr, int size) {
+        mv.visitVarInsn(ALOAD, L_TR);
+        lload(L_USER);
+        mv.visitVarInsn(ALOAD, L_MEM);
+        lload(addr);
+        mv.visitMethodInsn(INVOKESTATIC, MEM, "ld" + size * 8, "([JJL" + PORT + ";J)J", false);
+    }
+
+    /** Stores the long on the stack ({@code size} bytes) at the linear address in long local {@code addr}. */
+    public void storeMem(int addr, int size) {
+        int v = temp();
+        lstore(v);
+        mv.visitVarInsn(ALOAD, L_TW);
+        lload(L_USER);
+        mv.visitVarInsn(ALOAD, L_MEM);
+        lload(addr);
+        lload(v);
+        mv.visitMethodInsn(INVOKESTATIC, MEM, "st" + size * 8, "([JJL" + PORT + ";JJ)V", false);
+        storedToMemory = true;
+    }
+
+    /** Whether the current instruction stored to memory (so the pending-exit test is needed after it). */
+    boolean storedToMemory;
+
+    // ---------------------------------------------------------------- operands
+
+    /**
+     * A resolved operand: a register, a memory location whose linear address sits in a temp (so that a
+     * read-modify-write computes it once), or an immediate.
+     */
+    public final class Loc {
+        final Operand op;
+        final int addrTemp;
+        final int size;
+
+        Loc(Operand op, int addrTemp, int size) {
+            this.op = op;
+            this.addrTemp = addrTemp;
+            this.size = size;
+        }
+
+        /** Pushes the value (zero-extended). */
+        public void load() {
+            switch (op) {
+                case Operand.Reg r -> loadReg(r, size);
+                case Operand.Mem m -> loadMem(addrTemp, size);
+                case Operand.Imm i -> lconst(i.value() & Flags.mask(size));
+                default -> throw new Untranslatable("cannot load operand " + op + " of " + insn);
+            }
+        }
+
+        /** Stores the long on the stack. */
+        public void store() {
+            switch (op) {
+                case Operand.Reg r -> storeReg(r, size);
+                case Operand.Mem m -> storeMem(addrTemp, size);
+                default -> throw new Untranslatable("cannot store to operand " + op + " of " + insn);
+            }
+        }
+
+        public boolean isMemory() {
+            return op instanceof Operand.Mem;
+        }
+
+        public int size() {
+            return size;
+        }
+    }
+
+    /** Resolves operand {@code i} of the current instruction at the instruction's operand size. */
+    public Loc loc(int i) {
+        return loc(insn.operand(i), insn.operandSize());
+    }
+
+    public Loc loc(Operand op, int size) {
+        if (op instanceof Operand.Mem m) {
+            int a = temp();
+            linearAddress(m);
+            lstore(a);
+            return new Loc(op, a, size);
+        }
+        return new Loc(op, -1, size);
+    }
+
+    /** Pushes operand {@code i} at size {@code size}, zero-extended. */
+    public void load(int i, int size) {
+        loc(insn.operand(i), size).load();
+    }
+
+    // ---------------------------------------------------------------- flags
+
+    /** Records lazy flags: op constant, dst and src from long locals ({@code -1} for "leave as is"). */
+    public void setFlags(int kind, int size, int dstSlot, int srcSlot, int src2Slot) {
+        int op = Flags.op(kind, size);
+        iconst(op);
+        mv.visitVarInsn(ISTORE, L_CCOP);
+        if (dstSlot >= 0) {
+            lload(dstSlot);
+            lstore(L_CCDST);
+        }
+        if (srcSlot >= 0) {
+            lload(srcSlot);
+            lstore(L_CCSRC);
+        }
+        if (src2Slot >= 0) {
+            lload(src2Slot);
+            lstore(L_CCSRC2);
+        }
+        knownCcOp = op;
+    }
+
+    /** Pushes CF (0 or 1, as a long) of the current lazy state. */
+    public void carryFlag() {
+        mv.visitVarInsn(ILOAD, L_CCOP);
+        lload(L_CCDST);
+        lload(L_CCSRC);
+        lload(L_CCSRC2);
+        mv.visitMethodInsn(INVOKESTATIC, FLAGS, "cf", "(IJJJ)J", false);
+    }
+
+    /** Materialises the lazy flags into the EFLAGS form (op = EFLAGS, src = arithmetic bits) on the stack. */
+    public void arithFlags() {
+        mv.visitVarInsn(ILOAD, L_CCOP);
+        lload(L_CCDST);
+        lload(L_CCSRC);
+        lload(L_CCSRC2);
+        mv.visitMethodInsn(INVOKESTATIC, FLAGS, "compute", "(IJJJ)J", false);
+    }
+
+    /** Jumps to {@code target} when condition code {@code cc} holds. */
+    public void jumpIf(int cc, Label target) {
+        Conditions.jumpIf(this, cc, target);
+    }
+
+    /** Pushes 1 or 0 (int) for condition {@code cc}. */
+    public void conditionValue(int cc) {
+        Label yes = new Label();
+        Label done = new Label();
+        jumpIf(cc, yes);
+        iconst(0);
+        mv.visitJumpInsn(GOTO, done);
+        mv.visitLabel(yes);
+        iconst(1);
+        mv.visitLabel(done);
+    }
+
+    /** Pushes region constant {@code o} (e.g. an {@code Instruction} for a helper), cast to {@code type}. */
+    public void constant(Object o, String type) {
+        int k = region.constant(o);
+        mv.visitVarInsn(ALOAD, L_THIS);
+        mv.visitFieldInsn(GETFIELD, constantsOwner, "k", "[Ljava/lang/Object;");
+        iconst(k);
+        mv.visitInsn(AALOAD);
+        mv.visitTypeInsn(CHECKCAST, type);
+    }
+
+    // ---------------------------------------------------------------- control flow
+
+    /** Ends the current path: continue at guest address {@code target} (inside the region or via the executor). */
+    public void jumpTo(long target) {
+        region.jumpTo(this, target);
+    }
+
+    /** Ends the current path with the next RIP taken from the long on the stack (indirect branches). */
+    public void jumpIndirect() {
+        lstore(L_NEXT);
+        region.exitToNext(this);
+    }
+
+    /** Wraps the long on the stack to the code size (IP/EIP wrap outside 64-bit mode). */
+    public void wrapIp() {
+        if (mode != CodeSize.BITS64) {
+            mask(mode.bytes());
+        }
+    }
+
+    /** Stack pointer width in bytes: 8 in 64-bit mode, else SS.B decides (4 or 2) at run time; we use the mode. */
+    public int stackAddressSize() {
+        return mode == CodeSize.BITS64 ? 8 : region.stackSize;
+    }
+
+    /** Pushes the linear address {@code rsp + delta} (stack segment base included outside 64-bit mode). */
+    public void stackAddress(long delta) {
+        loadGpr(CpuState.RSP);
+        if (delta != 0) {
+            lconst(delta);
+            mv.visitInsn(LADD);
+        }
+        mask(stackAddressSize());
+        addSegmentBase(CpuState.SS);
+    }
+
+    /** Adds {@code delta} to RSP with the stack's address size. */
+    public void adjustRsp(long delta) {
+        int sz = stackAddressSize();
+        loadGpr(CpuState.RSP);
+        lconst(delta);
+        mv.visitInsn(LADD);
+        if (sz == 8) {
+            storeGpr64(CpuState.RSP);
+        } else {
+            storeReg(new Operand.Reg(RegClass.GPR, CpuState.RSP, sz), sz);
+        }
+    }
+
+    /** Pushes the long on the stack onto the guest stack ({@code size} bytes). */
+    public void push(int size) {
+        int v = temp();
+        lstore(v);
+        int a = temp();
+        stackAddress(-size);
+        lstore(a);
+        lload(v);
+        storeMem(a, size);
+        adjustRsp(-size);
+    }
+
+    /** Pops {@code size} bytes from the guest stack onto the JVM stack; RSP is updated after the load. */
+    public void pop(int size) {
+        int a = temp();
+        stackAddress(0);
+        lstore(a);
+        loadMem(a, size);
+        int v = temp();
+        lstore(v);
+        adjustRsp(size);
+        lload(v);
+    }
+}

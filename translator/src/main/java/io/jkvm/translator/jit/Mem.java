@@ -1,0 +1,124 @@
+package io.jkvm.translator.jit;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The guest memory fast path that generated code calls for every load and store. Each method is small enough for
+ * C2 to inline: index the software TLB with the virtual page, compare the tag, and on a hit access host memory at
+ * {@code vaddr + addend} through {@link #ALL}, a segment spanning the whole address space. Everything else (a miss,
+ * an access crossing a page, MMIO, a write-protected or code page) goes to {@link MemoryPort}'s slow path.
+ *
+ * <p>The tag is compared against the page of the access's LAST byte while the index comes from its first byte:
+ * an entry can only ever hold a page with its own index, so an access that crosses into the next page can never
+ * match and falls to the slow path without a separate boundary test.
+ *
+ * <p>Entries are installed only for pages of RAM slots, whose host memory stays valid while the slot exists; slot
+ * changes flush every TLB before the next block runs.
+ */
+public final class Mem {
+    /** The whole host address space; TLB addends turn guest virtual addresses into offsets of it. */
+    public static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    static final int TLB_BITS = 12;
+    static final int TLB_MASK = (1 << TLB_BITS) - 1;
+    static final long PAGE_MASK = ~0xfffL;
+
+    private Mem() {
+    }
+
+    private static int slot(long va) {
+        return ((int) (va >>> 12) & TLB_MASK) << 1;
+    }
+
+    public static long ld8(long[] t, long user, MemoryPort m, long va) {
+        int i = slot(va);
+        if (t[i] == ((va & PAGE_MASK) | user)) {
+            return ALL.get(U8, va + t[i + 1]) & 0xffL;
+        }
+        return m.loadSlow(va, 1);
+    }
+
+    public static long ld16(long[] t, long user, MemoryPort m, long va) {
+        int i = slot(va);
+        if (t[i] == (((va + 1) & PAGE_MASK) | user)) {
+            return ALL.get(U16, va + t[i + 1]) & 0xffffL;
+        }
+        return m.loadSlow(va, 2);
+    }
+
+    public static long ld32(long[] t, long user, MemoryPort m, long va) {
+        int i = slot(va);
+        if (t[i] == (((va + 3) & PAGE_MASK) | user)) {
+            return ALL.get(U32, va + t[i + 1]) & 0xffffffffL;
+        }
+        return m.loadSlow(va, 4);
+    }
+
+    public static long ld64(long[] t, long user, MemoryPort m, long va) {
+        int i = slot(va);
+        if (t[i] == (((va + 7) & PAGE_MASK) | user)) {
+            return ALL.get(U64, va + t[i + 1]);
+        }
+        return m.loadSlow(va, 8);
+    }
+
+    public static void st8(long[] t, long user, MemoryPort m, long va, long v) {
+        int i = slot(va);
+        if (t[i] == ((va & PAGE_MASK) | user)) {
+            ALL.set(U8, va + t[i + 1], (byte) v);
+        } else {
+            m.storeSlow(va, 1, v);
+        }
+    }
+
+    public static void st16(long[] t, long user, MemoryPort m, long va, long v) {
+        int i = slot(va);
+        if (t[i] == (((va + 1) & PAGE_MASK) | user)) {
+            ALL.set(U16, va + t[i + 1], (short) v);
+        } else {
+            m.storeSlow(va, 2, v);
+        }
+    }
+
+    public static void st32(long[] t, long user, MemoryPort m, long va, long v) {
+        int i = slot(va);
+        if (t[i] == (((va + 3) & PAGE_MASK) | user)) {
+            ALL.set(U32, va + t[i + 1], (int) v);
+        } else {
+            m.storeSlow(va, 4, v);
+        }
+    }
+
+    public static void st64(long[] t, long user, MemoryPort m, long va, long v) {
+        int i = slot(va);
+        if (t[i] == (((va + 7) & PAGE_MASK) | user)) {
+            ALL.set(U64, va + t[i + 1], v);
+        } else {
+            m.storeSlow(va, 8, v);
+        }
+    }
+
+    /** Raw host access for slow paths that already resolved a host address. */
+    public static long hostLoad(long hostAddress, int size) {
+        return switch (size) {
+            case 1 -> ALL.get(U8, hostAddress) & 0xffL;
+            case 2 -> ALL.get(U16, hostAddress) & 0xffffL;
+            case 4 -> ALL.get(U32, hostAddress) & 0xffffffffL;
+            default -> ALL.get(U64, hostAddress);
+        };
+    }
+
+    public static void hostStore(long hostAddress, int size, long v) {
+        switch (size) {
+            case 1 -> ALL.set(U8, hostAddress, (byte) v);
+            case 2 -> ALL.set(U16, hostAddress, (short) v);
+            case 4 -> ALL.set(U32, hostAddress, (int) v);
+            default -> ALL.set(U64, hostAddress, v);
+        }
+    }
+}

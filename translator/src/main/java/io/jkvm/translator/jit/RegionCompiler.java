@@ -1,0 +1,475 @@
+package io.jkvm.translator.jit;
+
+import io.jkvm.translator.cpu.CpuState;
+import io.jkvm.translator.cpu.GuestException;
+import io.jkvm.translator.decoder.CodeSize;
+import io.jkvm.translator.decoder.DecodeException;
+import io.jkvm.translator.decoder.Decoder;
+import io.jkvm.translator.decoder.Instruction;
+import io.jkvm.translator.decoder.Operand;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodTooLargeException;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Type;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.objectweb.asm.Opcodes.*;
+
+/**
+ * Translates a region of guest code into one JVM class.
+ *
+ * <p>A region starts at an entry RIP and grows along direct branches (both sides of a Jcc, direct JMPs) up to a
+ * size budget, so that a loop of several basic blocks becomes a loop inside one JVM method, which C2 compiles as a
+ * whole with guest registers in machine registers. Calls, returns, indirect jumps and instructions that may exit
+ * end a path; control leaving the region returns to the executor with the next RIP.
+ *
+ * <p>Method shape: load the guest registers into locals; run the blocks; on any exit store the registers the region
+ * writes, RIP, the lazy flags and the instruction count back into {@link CpuState}. One exception handler spans the
+ * body: it stores the same state with RIP of the instruction that faulted (kept in a local that each instruction
+ * sets), so guest exceptions are precise without per-instruction bookkeeping in the fast path.
+ */
+public final class RegionCompiler {
+    /** Size caps: HotSpot does not JIT methods over 8,000 bytecode bytes (DontCompileHugeMethods). */
+    static final int MAX_INSTRUCTIONS = 400;
+    static final int MAX_BLOCKS = 48;
+    static final int MAX_BLOCK_INSTRUCTIONS = 64;
+
+    private final CodeSize mode;
+    private final int cpl;
+    final int stackSize;
+    private final long entry;
+    private final CodeSource code;
+    private final int maxInstructions;
+
+    private final Map<Long, List<Instruction>> blocks = new LinkedHashMap<>();
+    private final Map<Long, Label> labels = new LinkedHashMap<>();
+    private final Map<Long, Integer> blockIndex = new LinkedHashMap<>();
+    private final List<Object> constants = new ArrayList<>();
+    private int currentBlock;
+    private Label exitLabel;
+
+    /** The result of a compilation. */
+    public record Result(byte[] classBytes, Object[] constants, long entry, int instructions, int blocks,
+                         List<long[]> codeRanges) {
+    }
+
+    /**
+     * @param mode      the code size (decoding and address sizes)
+     * @param cpl       current privilege level (baked into privileged-instruction checks)
+     * @param stackSize 2, 4 or 8: the stack address size (SS.B outside 64-bit mode)
+     */
+    public RegionCompiler(CodeSize mode, int cpl, int stackSize, long entry, CodeSource code, int maxInstructions) {
+        this.mode = mode;
+        this.cpl = cpl;
+        this.stackSize = stackSize;
+        this.entry = entry;
+        this.code = code;
+        this.maxInstructions = Math.max(1, Math.min(maxInstructions, MAX_INSTRUCTIONS));
+    }
+
+    public int cpl() {
+        return cpl;
+    }
+
+    /**
+     * Discovers and translates the region. A guest exception raised by the entry instruction itself (fetch fault,
+     * invalid opcode) propagates as {@link GuestException}; later problems just end the region earlier.
+     */
+    public Result compile(String className) {
+        discover();
+        try {
+            return generate(className);
+        } catch (MethodTooLargeException e) {
+            // Retry with a smaller region: correctness never depends on the region's size.
+            if (maxInstructions == 1) {
+                throw e;
+            }
+            return new RegionCompiler(mode, cpl, stackSize, entry, code, Math.max(1, countInstructions() / 2))
+                    .compile(className);
+        }
+    }
+
+    private int countInstructions() {
+        int n = 0;
+        for (List<Instruction> b : blocks.values()) {
+            n += b.size();
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------ discovery
+
+    private void discover() {
+        ArrayDeque<Long> work = new ArrayDeque<>();
+        work.add(entry);
+        int total = 0;
+        byte[] buf = new byte[15];
+        while (!work.isEmpty() && total < maxInstructions && blocks.size() < MAX_BLOCKS) {
+            long pc = work.poll();
+            if (blocks.containsKey(pc)) {
+                continue;
+            }
+            List<Instruction> list = new ArrayList<>();
+            while (total < maxInstructions && list.size() < MAX_BLOCK_INSTRUCTIONS) {
+                if (!list.isEmpty() && blocks.containsKey(pc)) {
+                    break;
+                }
+                boolean first = pc == entry && list.isEmpty() && blocks.isEmpty();
+                Instruction insn;
+                try {
+                    int n = code.read(pc, buf);
+                    insn = Decoder.decode(buf, 0, n, pc, mode);
+                } catch (GuestException e) {
+                    if (first) {
+                        throw e;
+                    }
+                    break;
+                } catch (DecodeException e) {
+                    if (first) {
+                        throw guestException(e, pc);
+                    }
+                    break;
+                }
+                Emitter em = Emitters.forInstruction(insn);
+                if (em == null) {
+                    if (first) {
+                        throw GuestException.ud("instruction not supported: " + insn);
+                    }
+                    break;
+                }
+                list.add(insn);
+                total++;
+                pc = wrap(insn.nextAddress());
+                Emitter.Flow flow = em.flow(insn);
+                if (flow == Emitter.Flow.BRANCH) {
+                    work.add(target(insn));
+                    work.add(pc);
+                    break;
+                }
+                if (flow == Emitter.Flow.JUMP) {
+                    work.add(target(insn));
+                    break;
+                }
+                if (flow == Emitter.Flow.END) {
+                    break;
+                }
+            }
+            if (list.isEmpty()) {
+                continue;
+            }
+            blocks.put(list.getFirst().address(), list);
+        }
+        int i = 0;
+        for (Long start : blocks.keySet()) {
+            labels.put(start, new Label());
+            blockIndex.put(start, i++);
+        }
+    }
+
+    /** The exception the CPU raises for undecodable bytes at {@code pc}. */
+    private GuestException guestException(DecodeException e, long pc) {
+        switch (e.reason()) {
+            case TOO_LONG:
+                return GuestException.gp(0, "instruction longer than 15 bytes at 0x" + Long.toHexString(pc));
+            case TRUNCATED: {
+                // The instruction runs into a page that cannot be fetched: fetching it raises the right #PF.
+                byte[] one = new byte[1];
+                long next = pc + 1;
+                while (next < pc + 15) {
+                    if (code.read(next, one) == 0) {
+                        break;
+                    }
+                    next++;
+                }
+                return GuestException.gp(0, "truncated instruction at 0x" + Long.toHexString(pc));
+            }
+            default:
+                return GuestException.ud(e.getMessage());
+        }
+    }
+
+    private long wrap(long rip) {
+        return mode == CodeSize.BITS64 ? rip : rip & (mode == CodeSize.BITS32 ? 0xffffffffL : 0xffffL);
+    }
+
+    static long target(Instruction insn) {
+        for (Operand o : insn.operands()) {
+            if (o instanceof Operand.Rel r) {
+                return r.target();
+            }
+        }
+        throw new IllegalStateException("no branch target in " + insn);
+    }
+
+    // ------------------------------------------------------------------ generation
+
+    private Result generate(String className) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+            @Override
+            protected String getCommonSuperClass(String a, String b) {
+                return "java/lang/Object";
+            }
+        };
+        String iface = Type.getInternalName(CompiledRegion.class);
+        cw.visit(V21, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object", new String[]{iface});
+        cw.visitField(ACC_PRIVATE | ACC_FINAL, "k", "[Ljava/lang/Object;", null, null).visitEnd();
+
+        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "([Ljava/lang/Object;)V", null, null);
+        init.visitCode();
+        init.visitVarInsn(ALOAD, 0);
+        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
+        init.visitVarInsn(ALOAD, 0);
+        init.visitVarInsn(ALOAD, 1);
+        init.visitFieldInsn(PUTFIELD, className, "k", "[Ljava/lang/Object;");
+        init.visitInsn(RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "execute",
+                "(L" + Gen.CPU + ";L" + Gen.PORT + ";)I", null, null);
+        mv.visitCode();
+        Gen g = new Gen(mv, mode, this);
+        g.constantsOwner = className;
+        prologue(g);
+
+        Label tryStart = new Label();
+        Label tryEnd = new Label();
+        Label handler = new Label();
+        exitLabel = new Label();
+        mv.visitTryCatchBlock(tryStart, tryEnd, handler, "java/lang/Throwable");
+        mv.visitLabel(tryStart);
+
+        int insns = 0;
+        List<long[]> ranges = new ArrayList<>();
+        for (Map.Entry<Long, List<Instruction>> e : blocks.entrySet()) {
+            currentBlock = blockIndex.get(e.getKey());
+            mv.visitLabel(labels.get(e.getKey()));
+            g.knownCcOp = -1;
+            List<Instruction> list = e.getValue();
+            Instruction last = null;
+            Emitter.Flow flow = Emitter.Flow.NEXT;
+            for (Instruction insn : list) {
+                g.beginInstruction(insn);
+                g.storedToMemory = false;
+                g.lconst(insn.address());
+                g.lstore(Gen.L_RIP);
+                g.lload(Gen.L_ICOUNT);
+                g.lconst(1);
+                mv.visitInsn(LADD);
+                g.lstore(Gen.L_ICOUNT);
+                Emitter em = Emitters.forInstruction(insn);
+                flow = em.flow(insn);
+                em.emit(g, insn);
+                if (flow == Emitter.Flow.NEXT && g.storedToMemory) {
+                    pendingExitCheck(g, wrap(insn.nextAddress()));
+                }
+                last = insn;
+                insns++;
+            }
+            ranges.add(new long[]{list.getFirst().address(), last.nextAddress()});
+            if (flow == Emitter.Flow.NEXT) {
+                jumpTo(g, wrap(last.nextAddress()));
+            }
+        }
+        mv.visitLabel(tryEnd);
+
+        // Common exit: L_NEXT = next RIP, L_STATUS = status.
+        mv.visitLabel(exitLabel);
+        writeBack(g);
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        g.lload(Gen.L_NEXT);
+        mv.visitFieldInsn(PUTFIELD, Gen.CPU, "rip", "J");
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        g.lload(Gen.L_ICOUNT);
+        mv.visitFieldInsn(PUTFIELD, Gen.CPU, "instructions", "J");
+        mv.visitVarInsn(ILOAD, Gen.L_STATUS);
+        mv.visitInsn(IRETURN);
+
+        // Guest exception (or exit signal) raised inside an instruction: state as before that instruction.
+        mv.visitLabel(handler);
+        int exSlot = g.maxTemp;
+        mv.visitVarInsn(ASTORE, exSlot);
+        writeBack(g);
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        g.lload(Gen.L_RIP);
+        mv.visitFieldInsn(PUTFIELD, Gen.CPU, "rip", "J");
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        g.lload(Gen.L_ICOUNT);
+        g.lconst(1);
+        mv.visitInsn(LSUB);
+        mv.visitFieldInsn(PUTFIELD, Gen.CPU, "instructions", "J");
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        mv.visitVarInsn(ALOAD, exSlot);
+        mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Trap.class), "handle",
+                "(L" + Gen.CPU + ";Ljava/lang/Throwable;)I", false);
+        mv.visitInsn(IRETURN);
+
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return new Result(cw.toByteArray(), constants.toArray(), entry, insns, blocks.size(), ranges);
+    }
+
+    private void prologue(Gen g) {
+        MethodVisitor mv = g.mv;
+        mv.visitVarInsn(ALOAD, Gen.L_MEM);
+        mv.visitFieldInsn(GETFIELD, Gen.PORT, "tlbRead", "[J");
+        mv.visitVarInsn(ASTORE, Gen.L_TR);
+        mv.visitVarInsn(ALOAD, Gen.L_MEM);
+        mv.visitFieldInsn(GETFIELD, Gen.PORT, "tlbWrite", "[J");
+        mv.visitVarInsn(ASTORE, Gen.L_TW);
+        // The TLB privilege bit is fixed for the region: CPL is part of the region's key.
+        g.lconst(cpl == 3 ? 1 : 0);
+        g.lstore(Gen.L_USER);
+        loadState(g);
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        mv.visitFieldInsn(GETFIELD, Gen.CPU, "budgetLimit", "J");
+        g.lstore(Gen.L_BUDGET);
+        g.lconst(entry);
+        g.lstore(Gen.L_RIP);
+        g.lconst(entry);
+        g.lstore(Gen.L_NEXT);
+        g.iconst(Status.CONTINUE);
+        mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+    }
+
+    /** Loads every GPR, the lazy flags and the instruction count from the CPU state into locals. */
+    void loadState(Gen g) {
+        MethodVisitor mv = g.mv;
+        for (int r = 0; r < 16; r++) {
+            mv.visitVarInsn(ALOAD, Gen.L_CPU);
+            mv.visitFieldInsn(GETFIELD, Gen.CPU, "gpr", "[J");
+            g.iconst(r);
+            mv.visitInsn(LALOAD);
+            g.lstore(g.regSlot(r));
+        }
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        mv.visitFieldInsn(GETFIELD, Gen.CPU, "ccOp", "I");
+        mv.visitVarInsn(ISTORE, Gen.L_CCOP);
+        loadField(g, "ccDst", Gen.L_CCDST);
+        loadField(g, "ccSrc", Gen.L_CCSRC);
+        loadField(g, "ccSrc2", Gen.L_CCSRC2);
+        loadField(g, "instructions", Gen.L_ICOUNT);
+    }
+
+    private static void loadField(Gen g, String field, int slot) {
+        g.mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        g.mv.visitFieldInsn(GETFIELD, Gen.CPU, field, "J");
+        g.lstore(slot);
+    }
+
+    private static void storeField(Gen g, String field, int slot) {
+        g.mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        g.lload(slot);
+        g.mv.visitFieldInsn(PUTFIELD, Gen.CPU, field, "J");
+    }
+
+    /** Stores all GPRs (those the region may have written), lazy flags and the instruction count. */
+    void writeBack(Gen g) {
+        syncOut(g, false);
+    }
+
+    /** Reloads registers, lazy flags and the instruction count after a helper changed the CPU state. */
+    void syncIn(Gen g) {
+        loadState(g);
+    }
+
+    /**
+     * Writes the register locals and lazy flags to the CPU state. With {@code all}, every GPR is written (before
+     * helpers that read arbitrary registers); otherwise only those the region writes: the exit paths are generated
+     * after all blocks, when that set is known, and a register never written still equals the CPU state's copy.
+     */
+    void syncOut(Gen g, boolean all) {
+        MethodVisitor mv = g.mv;
+        for (int r = 0; r < 16; r++) {
+            if (!all && (g.writtenRegs & (1 << r)) == 0) {
+                continue;
+            }
+            mv.visitVarInsn(ALOAD, Gen.L_CPU);
+            mv.visitFieldInsn(GETFIELD, Gen.CPU, "gpr", "[J");
+            g.iconst(r);
+            g.lload(g.regSlot(r));
+            mv.visitInsn(LASTORE);
+        }
+        mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        mv.visitVarInsn(ILOAD, Gen.L_CCOP);
+        mv.visitFieldInsn(PUTFIELD, Gen.CPU, "ccOp", "I");
+        storeField(g, "ccDst", Gen.L_CCDST);
+        storeField(g, "ccSrc", Gen.L_CCSRC);
+        storeField(g, "ccSrc2", Gen.L_CCSRC2);
+    }
+
+    // ------------------------------------------------------------------ control flow
+
+    /** Continue at {@code target}: a jump inside the region, or an exit with RIP = target. */
+    void jumpTo(Gen g, long target) {
+        Label l = labels.get(target);
+        if (l == null) {
+            g.lconst(target);
+            g.lstore(Gen.L_NEXT);
+            g.iconst(Status.CONTINUE);
+            g.mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+            g.mv.visitJumpInsn(GOTO, exitLabel);
+            return;
+        }
+        if (blockIndex.get(target) <= currentBlock) {
+            // Back-edge: let the run loop in when it asks (kick, interrupt) and honour the instruction budget.
+            Label out = new Label();
+            g.mv.visitVarInsn(ALOAD, Gen.L_CPU);
+            g.mv.visitFieldInsn(GETFIELD, Gen.CPU, "requests", "I");
+            g.mv.visitJumpInsn(IFNE, out);
+            g.lload(Gen.L_ICOUNT);
+            g.lload(Gen.L_BUDGET);
+            g.mv.visitInsn(LCMP);
+            g.mv.visitJumpInsn(IFLT, l);
+            g.mv.visitLabel(out);
+            g.lconst(target);
+            g.lstore(Gen.L_NEXT);
+            g.iconst(Status.CONTINUE);
+            g.mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+            g.mv.visitJumpInsn(GOTO, exitLabel);
+            return;
+        }
+        g.mv.visitJumpInsn(GOTO, l);
+    }
+
+    /** Exit with RIP from L_NEXT and status CONTINUE. */
+    void exitToNext(Gen g) {
+        g.iconst(Status.CONTINUE);
+        g.mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+        g.mv.visitJumpInsn(GOTO, exitLabel);
+    }
+
+    /** Exit with RIP from L_NEXT and the status on the JVM stack (int). */
+    void exitWithStatus(Gen g) {
+        g.mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+        g.mv.visitJumpInsn(GOTO, exitLabel);
+    }
+
+    /** After a store: if a slow path asked for the run loop (MMIO write, store into code), stop after this insn. */
+    private void pendingExitCheck(Gen g, long next) {
+        Label cont = new Label();
+        g.mv.visitVarInsn(ALOAD, Gen.L_CPU);
+        g.mv.visitFieldInsn(GETFIELD, Gen.CPU, "pendingExit", "I");
+        g.mv.visitJumpInsn(IFEQ, cont);
+        g.lconst(next);
+        g.lstore(Gen.L_NEXT);
+        g.iconst(Status.END_BLOCK);
+        g.mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+        g.mv.visitJumpInsn(GOTO, exitLabel);
+        g.mv.visitLabel(cont);
+    }
+
+    /** Registers a constant (e.g. the Instruction a helper needs) and returns its index in the region's table. */
+    int constant(Object o) {
+        constants.add(o);
+        return constants.size() - 1;
+    }
+
+}

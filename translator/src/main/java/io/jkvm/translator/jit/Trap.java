@@ -1,0 +1,34 @@
+package io.jkvm.translator.jit;
+
+import io.jkvm.translator.cpu.CpuState;
+import io.jkvm.translator.cpu.GuestException;
+
+/** Turns what a region's exception handler caught into a status, after the region saved the precise state. */
+public final class Trap {
+    private Trap() {
+    }
+
+    /** Called by generated code with the state already written back at the faulting instruction. */
+    public static int handle(CpuState cpu, Throwable t) throws Throwable {
+        if (t instanceof GuestException ge) {
+            cpu.trap = ge;
+            return Status.TRAP;
+        }
+        if (t instanceof ExitSignal) {
+            return Status.EXIT;
+        }
+        throw t;
+    }
+
+    /**
+     * Thrown by a slow path that needs an exit to userspace before the current instruction can complete (an MMIO
+     * load). The instruction restarts on the next run, with the data userspace provided.
+     */
+    public static final class ExitSignal extends RuntimeException {
+        public static final ExitSignal INSTANCE = new ExitSignal();
+
+        private ExitSignal() {
+            super("exit to userspace", null, false, false);
+        }
+    }
+}
