@@ -47,11 +47,15 @@ public final class RegionCompiler {
     private final CodeSource code;
     private final int maxInstructions;
 
+    /** Instructions an emitter refused: regions end before them (see {@link Untranslatable}). */
+    private final java.util.Set<Long> stopBefore;
     private final Map<Long, List<Instruction>> blocks = new LinkedHashMap<>();
     private final Map<Long, Label> labels = new LinkedHashMap<>();
     private final Map<Long, Integer> blockIndex = new LinkedHashMap<>();
     private final List<Object> constants = new ArrayList<>();
     private int currentBlock;
+    /** Address of the instruction being generated (to report which one an emitter refused). */
+    private long insnAddress;
     private Label exitLabel;
 
     /** The result of a compilation. */
@@ -65,6 +69,12 @@ public final class RegionCompiler {
      * @param stackSize 2, 4 or 8: the stack address size (SS.B outside 64-bit mode)
      */
     public RegionCompiler(CodeSize mode, int cpl, int stackSize, long entry, CodeSource code, int maxInstructions) {
+        this(mode, cpl, stackSize, entry, code, maxInstructions, java.util.Set.of());
+    }
+
+    private RegionCompiler(CodeSize mode, int cpl, int stackSize, long entry, CodeSource code, int maxInstructions,
+                           java.util.Set<Long> stopBefore) {
+        this.stopBefore = stopBefore;
         this.mode = mode;
         this.cpl = cpl;
         this.stackSize = stackSize;
@@ -90,8 +100,17 @@ public final class RegionCompiler {
             if (maxInstructions == 1) {
                 throw e;
             }
-            return new RegionCompiler(mode, cpl, stackSize, entry, code, Math.max(1, countInstructions() / 2))
-                    .compile(className);
+            return new RegionCompiler(mode, cpl, stackSize, entry, code, Math.max(1, countInstructions() / 2),
+                    stopBefore).compile(className);
+        } catch (Untranslatable e) {
+            long at = insnAddress;
+            if (at == entry) {
+                throw GuestException.ud("cannot translate the instruction at 0x" + Long.toHexString(at) + ": "
+                        + e.getMessage());
+            }
+            java.util.Set<Long> stops = new java.util.HashSet<>(stopBefore);
+            stops.add(at);
+            return new RegionCompiler(mode, cpl, stackSize, entry, code, maxInstructions, stops).compile(className);
         }
     }
 
@@ -118,6 +137,9 @@ public final class RegionCompiler {
             List<Instruction> list = new ArrayList<>();
             while (total < maxInstructions && list.size() < MAX_BLOCK_INSTRUCTIONS) {
                 if (!list.isEmpty() && blocks.containsKey(pc)) {
+                    break;
+                }
+                if (stopBefore.contains(pc) && !(pc == entry && list.isEmpty() && blocks.isEmpty())) {
                     break;
                 }
                 boolean first = pc == entry && list.isEmpty() && blocks.isEmpty();
@@ -255,6 +277,7 @@ public final class RegionCompiler {
             Instruction last = null;
             Emitter.Flow flow = Emitter.Flow.NEXT;
             for (Instruction insn : list) {
+                insnAddress = insn.address();
                 g.beginInstruction(insn);
                 g.storedToMemory = false;
                 g.lconst(insn.address());
