@@ -412,28 +412,28 @@ GUESTS = {
         "bench": dict(count=1000000, rounds=8, seed=3)}),
     "sieve": (sieve, {
         "small": dict(limit=1000000, rounds=1),
-        "bench": dict(limit=200000000, rounds=1)}),
+        "bench": dict(limit=100000000, rounds=2)}),
     "matmul": (matmul, {
         "small": dict(n=64, rounds=1, seed=5),
-        "bench": dict(n=800, rounds=1, seed=5)}),
+        "bench": dict(n=700, rounds=1, seed=5)}),
     "lz77": (lz77, {
         "small": dict(length=65536, rounds=1, seed=6),
-        "bench": dict(length=1 << 21, rounds=16, seed=6)}),
+        "bench": dict(length=1 << 20, rounds=32, seed=6)}),
     "mandelbrot": (mandelbrot, {
         "small": dict(width=64, height=48, max_iter=64, rounds=1),
         "bench": dict(width=320, height=240, max_iter=256, rounds=40)}),
     "modexp": (modexp, {
         "small": dict(bits=256, count=4, seed=8),
-        "bench": dict(bits=2048, count=12, seed=8)}),
+        "bench": dict(bits=2048, count=8, seed=8)}),
     "interp": (interp, {
         "small": dict(limit=3000),
-        "bench": dict(limit=300000)}),
+        "bench": dict(limit=250000)}),
     "tokenize": (tokenize, {
         "small": dict(length=65536, rounds=1, seed=10),
-        "bench": dict(length=1 << 21, rounds=24, seed=10)}),
+        "bench": dict(length=1 << 20, rounds=48, seed=10)}),
     "nbody": (nbody, {
         "small": dict(steps=2000, rounds=1),
-        "bench": dict(steps=200000, rounds=20)}),
+        "bench": dict(steps=100000, rounds=40)}),
     "spectral": (spectral, {
         "small": dict(n=100, rounds=1),
         "bench": dict(n=500, rounds=12)}),
