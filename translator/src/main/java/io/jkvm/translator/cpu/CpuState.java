@@ -184,4 +184,24 @@ public final class CpuState {
     public void setReg(int n, long v) {
         gpr[n] = v;
     }
+
+    // ---- Appended for the system instructions (io.jkvm.translator.jit.sys): state beyond the core model.
+
+    /** DR0-DR3. */
+    public final long[] dr = new long[4];
+    /** DR6 and DR7, with the fixed bits KVM reports for a new vcpu. */
+    public long dr6 = 0xffff0ff0L, dr7 = 0x400;
+    /** MTRRs: IA32_MTRR_PHYSBASE0/PHYSMASK0 ... pairs, the 11 fixed-range MSRs, IA32_MTRR_DEF_TYPE. */
+    public final long[] mtrrVariable = new long[16];
+    public final long[] mtrrFixed = new long[11];
+    public long mtrrDefType;
+    /** IA32_MCG_STATUS. */
+    public long mcgStatus;
+    /** IA32_BIOS_SIGN_ID as KVM presents it: microcode revision in bits 63:32. */
+    public long microcodeRevision = 0x100000000L;
+    /**
+     * The instruction an exit to userspace left unfinished (IN, OUT, INS, OUTS, CPUID, RDMSR, WRMSR, VMCALL): the
+     * executor finishes it on the next run with {@code io.jkvm.translator.jit.sys.ExitCompletion}; null when none.
+     */
+    public io.jkvm.translator.decoder.Instruction pendingInstruction;
 }

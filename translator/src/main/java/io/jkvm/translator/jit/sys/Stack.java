@@ -43,6 +43,11 @@ final class Stack {
         return new Stack(cpu, mem, width, base, sp, true);
     }
 
+    /** The flat 64-bit stack long-mode event delivery uses, accessed at the handler's privilege. */
+    static Stack flat64(CpuState cpu, MemoryPort mem, long sp, boolean supervisor) {
+        return new Stack(cpu, mem, 8, 0, sp, supervisor);
+    }
+
     /** The stack-address size of the current mode. */
     static int widthOf(CpuState cpu) {
         if (cpu.is64()) {
