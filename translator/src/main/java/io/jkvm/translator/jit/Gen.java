@@ -36,6 +36,8 @@ public final class Gen {
     final RegionCompiler region;
     /** Registers written anywhere in the region (bit n = GPR n): only these are stored back. */
     int writtenRegs;
+    /** Registers read anywhere in the region: the prologue loads read and written registers only. */
+    int readRegs;
     private int nextTemp = L_TEMP0;
     int maxTemp = L_TEMP0;
     /** The statically known lazy-flags op of the last flag writer in this block, or -1 when unknown. */
@@ -123,6 +125,7 @@ public final class Gen {
 
     /** Pushes GPR {@code n} (full 64 bits). */
     public void loadGpr(int n) {
+        readRegs |= 1 << n;
         lload(regSlot(n));
     }
 

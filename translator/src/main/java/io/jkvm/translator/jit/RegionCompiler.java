@@ -253,8 +253,10 @@ public final class RegionCompiler {
         init.visitMaxs(0, 0);
         init.visitEnd();
 
-        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "execute",
-                "(L" + Gen.CPU + ";L" + Gen.PORT + ";)I", null, null);
+        // The body goes into a tree first: only once it is complete do we know which guest registers the region
+        // touches, and the prologue loads just those.
+        org.objectweb.asm.tree.MethodNode mv = new org.objectweb.asm.tree.MethodNode(ACC_PUBLIC | ACC_FINAL,
+                "execute", "(L" + Gen.CPU + ";L" + Gen.PORT + ";)I", null, null);
         mv.visitCode();
         Gen g = new Gen(mv, mode, this);
         g.constantsOwner = className;
@@ -335,6 +337,11 @@ public final class RegionCompiler {
 
         mv.visitMaxs(0, 0);
         mv.visitEnd();
+        org.objectweb.asm.tree.MethodNode loads = new org.objectweb.asm.tree.MethodNode();
+        Gen pg = new Gen(loads, mode, this);
+        loadRegisters(pg, g.readRegs | g.writtenRegs);
+        mv.instructions.insert(loads.instructions);
+        mv.accept(cw);
         cw.visitEnd();
         return new Result(cw.toByteArray(), constants.toArray(), entry, insns, blocks.size(), ranges);
     }
@@ -362,16 +369,24 @@ public final class RegionCompiler {
         mv.visitVarInsn(ISTORE, Gen.L_STATUS);
     }
 
-    /** Loads every GPR, the lazy flags and the instruction count from the CPU state into locals. */
-    void loadState(Gen g) {
+    /** Loads the GPRs in {@code mask} from the CPU state into their locals. */
+    private static void loadRegisters(Gen g, int mask) {
         MethodVisitor mv = g.mv;
         for (int r = 0; r < 16; r++) {
+            if ((mask & (1 << r)) == 0) {
+                continue;
+            }
             mv.visitVarInsn(ALOAD, Gen.L_CPU);
             mv.visitFieldInsn(GETFIELD, Gen.CPU, "gpr", "[J");
             g.iconst(r);
             mv.visitInsn(LALOAD);
             g.lstore(g.regSlot(r));
         }
+    }
+
+    /** Loads the lazy flags and the instruction count (the prologue; registers are loaded separately). */
+    void loadState(Gen g) {
+        MethodVisitor mv = g.mv;
         mv.visitVarInsn(ALOAD, Gen.L_CPU);
         mv.visitFieldInsn(GETFIELD, Gen.CPU, "ccOp", "I");
         mv.visitVarInsn(ISTORE, Gen.L_CCOP);
@@ -400,6 +415,8 @@ public final class RegionCompiler {
 
     /** Reloads registers, lazy flags and the instruction count after a helper changed the CPU state. */
     void syncIn(Gen g) {
+        loadRegisters(g, 0xffff);
+        g.readRegs = 0xffff;
         loadState(g);
     }
 
@@ -410,6 +427,9 @@ public final class RegionCompiler {
      */
     void syncOut(Gen g, boolean all) {
         MethodVisitor mv = g.mv;
+        if (all) {
+            g.readRegs = 0xffff;
+        }
         for (int r = 0; r < 16; r++) {
             if (!all && (g.writtenRegs & (1 << r)) == 0) {
                 continue;
