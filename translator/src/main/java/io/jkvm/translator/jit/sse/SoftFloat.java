@@ -266,8 +266,9 @@ final class SoftFloat {
      * to format {@code f} under MXCSR's controls, setting OE, UE and PE as the SDM specifies (vol. 1, 4.9.1.4-6 and
      * 11.5.2.4-6): tininess is detected after rounding (on the value rounded to full precision with an unbounded
      * exponent); with underflow masked UE needs a tiny and inexact result, or FTZ, which returns a zero and sets
-     * UE and PE; with underflow unmasked UE needs only a tiny result. An unmasked overflow or underflow reports no
-     * PE, and the result is never written (so its value here does not matter).
+     * UE and PE; with underflow unmasked UE needs only a tiny result. An unmasked overflow or underflow reports PE
+     * only when the result rounded to full precision with an unbounded exponent is inexact, and the result is never
+     * written (so its value here does not matter).
      */
     static long round(CpuState c, Format f, int sign, int e, long sig) {
         int m = c.mxcsr;
@@ -283,7 +284,7 @@ final class SoftFloat {
                 e++;
             }
             if (e > f.emax) {
-                return overflow(c, f, sign, rc);
+                return overflow(c, f, sign, rc, inexact);
             }
             if (inexact) {
                 c.mxcsr |= PE;
@@ -297,7 +298,9 @@ final class SoftFloat {
         boolean inexact = subDrop >= 63 || (sig & ((1L << subDrop) - 1)) != 0;
         if (tiny) {
             if ((m & (UE << MASK_SHIFT)) == 0) {
-                c.mxcsr |= UE;
+                // Unmasked: the trap handler would see the result rounded to full precision with the exponent
+                // unbounded, and PE says whether that rounding was exact (host-verified).
+                c.mxcsr |= UE | ((sig & ((1L << drop) - 1)) != 0 ? PE : 0);
                 return signBits | kept;
             }
             if ((m & FTZ) != 0) {
@@ -340,9 +343,10 @@ final class SoftFloat {
         return up ? kept + 1 : kept;
     }
 
-    private static long overflow(CpuState c, Format f, int sign, int rc) {
+    private static long overflow(CpuState c, Format f, int sign, int rc, boolean inexact) {
         if ((c.mxcsr & (OE << MASK_SHIFT)) == 0) {
-            c.mxcsr |= OE;
+            // Unmasked: as for underflow, PE reports whether the full-precision (exponent-unbounded) result is exact.
+            c.mxcsr |= OE | (inexact ? PE : 0);
             return f.infinity(sign);
         }
         c.mxcsr |= OE | PE;

@@ -1,0 +1,476 @@
+package io.jkvm.translator.jit.sse;
+
+import io.jkvm.translator.cpu.CpuState;
+import io.jkvm.translator.cpu.Flags;
+
+import static io.jkvm.translator.jit.sse.Mxcsr.*;
+
+/**
+ * SSE/SSE2 floating-point instructions as generated code calls them: one static method per instruction shape,
+ * taking the CPU state, the destination XMM register number and the source operand already loaded (a register's
+ * halves or the bytes read from memory), so that every fault of the memory access happens before any state
+ * changes.
+ *
+ * <p>Each method has a fast path for the overwhelmingly common case and falls back to {@link SoftFloat}. The fast
+ * path runs the JVM's own IEEE 754 arithmetic (which HotSpot compiles to the very SSE instruction being emulated)
+ * when that is provably the exact answer <em>and</em> raises no exception flag that is not already set:
+ * <ul>
+ * <li>MXCSR holds the default controls with PE already set ({@link Mxcsr#fastArith}). Round-to-nearest is what the
+ *     JVM computes; PE is the only flag an ordinary operation raises, and it is sticky, so it need not be computed.
+ *     Until the first inexact result sets it, the slow path runs (and sets it).</li>
+ * <li>No operand is a denormal (DE) and the result is finite and not tiny (no IE, ZE, OE, UE, and no NaN, whose
+ *     bits the JVM does not define), except for results that are exact by construction: sums of finite numbers
+ *     (tiny sums are exact), and zero products or quotients of a zero operand.</li>
+ * </ul>
+ * Comparisons, MIN/MAX and widening conversions raise flags only for NaN or denormal operands, so their fast path
+ * needs no MXCSR test at all. Lane results are computed first and written only when every lane is done: an unmasked
+ * exception in any lane must leave the destination unchanged.
+ */
+public final class SseFloat {
+    /** Binary operations, as indices into the lane functions. */
+    static final int ADD = 0, SUB = 1, MUL = 2, DIV = 3, MIN = 4, MAX = 5;
+
+    /** What a fast lane returns when it cannot answer: a signalling NaN, which no fast path ever produces. */
+    private static final long SLOW64 = 0x7ff0_0000_0000_0001L;
+    private static final int SLOW32 = 0x7f80_0001;
+
+    private static final long EXP64 = 0x7ff0_0000_0000_0000L;
+    private static final int EXP32 = 0x7f80_0000;
+    private static final long LOW = 0xffff_ffffL;
+
+    /**
+     * CMPxx predicates 0-7 (imm8[2:0]: EQ, LT, LE, UNORD, NEQ, NLT, NLE, ORD) as the set of relations for which
+     * they are true: bit {@link SoftFloat#LESS}, {@code EQUAL}, {@code GREATER}, {@code UNORDERED}.
+     */
+    private static final int[] PREDICATE = {0b0010, 0b0001, 0b0011, 0b1000, 0b1101, 0b1110, 0b1100, 0b0111};
+    /** Predicates that signal IE on a QNaN too (LT, LE, NLT, NLE). */
+    private static final int SIGNALLING_PREDICATES = 0b0110_0110;
+
+    private SseFloat() {
+    }
+
+    private static double d(long bits) {
+        return Double.longBitsToDouble(bits);
+    }
+
+    private static float f(int bits) {
+        return Float.intBitsToFloat(bits);
+    }
+
+    private static boolean denormal64(long x) {
+        return (x & EXP64) == 0 && (x << 1) != 0;
+    }
+
+    private static boolean denormal32(int x) {
+        return (x & EXP32) == 0 && (x << 1) != 0;
+    }
+
+    // ------------------------------------------------------------------ lanes
+
+    /** One double lane of a binary operation on the fast path, or {@link #SLOW64}. */
+    static long fast64(int op, long a, long b) {
+        double x = d(a), y = d(b);
+        double r;
+        boolean ok;
+        switch (op) {
+            case ADD -> {
+                r = x + y;
+                ok = Math.abs(r) <= Double.MAX_VALUE;
+            }
+            case SUB -> {
+                r = x - y;
+                ok = Math.abs(r) <= Double.MAX_VALUE;
+            }
+            case MUL -> {
+                r = x * y;
+                double m = Math.abs(r);
+                ok = (m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && (x == 0 || y == 0));
+            }
+            case DIV -> {
+                r = x / y;
+                double m = Math.abs(r);
+                ok = (m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && x == 0);
+            }
+            case MIN -> {
+                // x < y ? x : y is exactly MINSD, zeros and all; only NaNs (IE) and denormals (DE) need flags.
+                if (x != x || y != y || denormal64(a) || denormal64(b)) {
+                    return SLOW64;
+                }
+                return x < y ? a : b;
+            }
+            default -> {
+                if (x != x || y != y || denormal64(a) || denormal64(b)) {
+                    return SLOW64;
+                }
+                return x > y ? a : b;
+            }
+        }
+        if (!ok || denormal64(a) || denormal64(b)) {
+            return SLOW64;
+        }
+        return Double.doubleToRawLongBits(r);
+    }
+
+    /** One single lane of a binary operation on the fast path, or {@link #SLOW32}. */
+    static int fast32(int op, int a, int b) {
+        float x = f(a), y = f(b);
+        float r;
+        boolean ok;
+        switch (op) {
+            case ADD -> {
+                r = x + y;
+                ok = Math.abs(r) <= Float.MAX_VALUE;
+            }
+            case SUB -> {
+                r = x - y;
+                ok = Math.abs(r) <= Float.MAX_VALUE;
+            }
+            case MUL -> {
+                r = x * y;
+                float m = Math.abs(r);
+                ok = (m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && (x == 0 || y == 0));
+            }
+            case DIV -> {
+                r = x / y;
+                float m = Math.abs(r);
+                ok = (m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && x == 0);
+            }
+            case MIN -> {
+                if (x != x || y != y || denormal32(a) || denormal32(b)) {
+                    return SLOW32;
+                }
+                return x < y ? a : b;
+            }
+            default -> {
+                if (x != x || y != y || denormal32(a) || denormal32(b)) {
+                    return SLOW32;
+                }
+                return x > y ? a : b;
+            }
+        }
+        if (!ok || denormal32(a) || denormal32(b)) {
+            return SLOW32;
+        }
+        return Float.floatToRawIntBits(r);
+    }
+
+    /** One lane in full generality (flags into {@code c.mxcsr}). */
+    static long soft(CpuState c, Format f, int op, long a, long b) {
+        return switch (op) {
+            case ADD -> SoftFloat.add(c, f, a, b);
+            case SUB -> SoftFloat.sub(c, f, a, b);
+            case MUL -> SoftFloat.mul(c, f, a, b);
+            case DIV -> SoftFloat.div(c, f, a, b);
+            case MIN -> SoftFloat.minMax(c, f, a, b, false);
+            default -> SoftFloat.minMax(c, f, a, b, true);
+        };
+    }
+
+    /** MIN/MAX need no MXCSR test on the fast path (they round nothing); arithmetic needs {@link Mxcsr#fastArith}. */
+    private static boolean fastControls(int op, int mxcsr) {
+        return op >= MIN || fastArith(mxcsr);
+    }
+
+    // ------------------------------------------------------------------ binary arithmetic, MIN, MAX
+
+    /** ADDPD/SUBPD/MULPD/DIVPD/MINPD/MAXPD xmm, xmm/m128. */
+    public static void packedDouble(CpuState c, int d, long b0, long b1, int op) {
+        long[] x = c.xmm;
+        long a0 = x[2 * d], a1 = x[2 * d + 1];
+        if (fastControls(op, c.mxcsr)) {
+            long r0 = fast64(op, a0, b0);
+            long r1 = fast64(op, a1, b1);
+            if (r0 != SLOW64 && r1 != SLOW64) {
+                x[2 * d] = r0;
+                x[2 * d + 1] = r1;
+                return;
+            }
+        }
+        int before = begin(c);
+        long r0 = soft(c, Format.DOUBLE, op, a0, b0);
+        long r1 = soft(c, Format.DOUBLE, op, a1, b1);
+        end(c, before);
+        x[2 * d] = r0;
+        x[2 * d + 1] = r1;
+    }
+
+    /** ADDSD ... MAXSD xmm, xmm/m64: the low lane; the high quadword is kept. */
+    public static void scalarDouble(CpuState c, int d, long b, int op) {
+        long[] x = c.xmm;
+        long a = x[2 * d];
+        if (fastControls(op, c.mxcsr)) {
+            long r = fast64(op, a, b);
+            if (r != SLOW64) {
+                x[2 * d] = r;
+                return;
+            }
+        }
+        int before = begin(c);
+        long r = soft(c, Format.DOUBLE, op, a, b);
+        end(c, before);
+        x[2 * d] = r;
+    }
+
+    /** ADDPS ... MAXPS xmm, xmm/m128: four single lanes, two per quadword. */
+    public static void packedSingle(CpuState c, int d, long b0, long b1, int op) {
+        long[] x = c.xmm;
+        long a0 = x[2 * d], a1 = x[2 * d + 1];
+        if (fastControls(op, c.mxcsr)) {
+            int r0 = fast32(op, (int) a0, (int) b0);
+            int r1 = fast32(op, (int) (a0 >>> 32), (int) (b0 >>> 32));
+            int r2 = fast32(op, (int) a1, (int) b1);
+            int r3 = fast32(op, (int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (r0 != SLOW32 && r1 != SLOW32 && r2 != SLOW32 && r3 != SLOW32) {
+                x[2 * d] = pair(r0, r1);
+                x[2 * d + 1] = pair(r2, r3);
+                return;
+            }
+        }
+        int before = begin(c);
+        long r0 = soft(c, Format.SINGLE, op, a0 & LOW, b0 & LOW);
+        long r1 = soft(c, Format.SINGLE, op, a0 >>> 32, b0 >>> 32);
+        long r2 = soft(c, Format.SINGLE, op, a1 & LOW, b1 & LOW);
+        long r3 = soft(c, Format.SINGLE, op, a1 >>> 32, b1 >>> 32);
+        end(c, before);
+        x[2 * d] = pair(r0, r1);
+        x[2 * d + 1] = pair(r2, r3);
+    }
+
+    /** ADDSS ... MAXSS xmm, xmm/m32: the low lane (low 32 bits of {@code b}); bits 127:32 are kept. */
+    public static void scalarSingle(CpuState c, int d, long b, int op) {
+        long[] x = c.xmm;
+        long a = x[2 * d];
+        if (fastControls(op, c.mxcsr)) {
+            int r = fast32(op, (int) a, (int) b);
+            if (r != SLOW32) {
+                x[2 * d] = (a & ~LOW) | (r & LOW);
+                return;
+            }
+        }
+        int before = begin(c);
+        long r = soft(c, Format.SINGLE, op, a & LOW, b & LOW);
+        end(c, before);
+        x[2 * d] = (a & ~LOW) | r;
+    }
+
+    private static long pair(int lo, int hi) {
+        return (lo & LOW) | ((long) hi << 32);
+    }
+
+    private static long pair(long lo, long hi) {
+        return (lo & LOW) | (hi << 32);
+    }
+
+    // ------------------------------------------------------------------ square root
+
+    /** sqrt on the fast path: exact-or-PE for any ordinary non-negative operand (never tiny, never overflows). */
+    private static long sqrt64(long a) {
+        double r = Math.sqrt(d(a));
+        if (r == r && !denormal64(a)) {
+            return Double.doubleToRawLongBits(r);
+        }
+        return SLOW64;
+    }
+
+    private static int sqrt32(int a) {
+        float r = (float) Math.sqrt(f(a)); // correctly rounded: double has more than 2*24+2 bits
+        if (r == r && !denormal32(a)) {
+            return Float.floatToRawIntBits(r);
+        }
+        return SLOW32;
+    }
+
+    /** SQRTPD xmm, xmm/m128. */
+    public static void sqrtpd(CpuState c, int d, long b0, long b1) {
+        long[] x = c.xmm;
+        if (fastArith(c.mxcsr)) {
+            long r0 = sqrt64(b0), r1 = sqrt64(b1);
+            if (r0 != SLOW64 && r1 != SLOW64) {
+                x[2 * d] = r0;
+                x[2 * d + 1] = r1;
+                return;
+            }
+        }
+        int before = begin(c);
+        long r0 = SoftFloat.sqrt(c, Format.DOUBLE, b0);
+        long r1 = SoftFloat.sqrt(c, Format.DOUBLE, b1);
+        end(c, before);
+        x[2 * d] = r0;
+        x[2 * d + 1] = r1;
+    }
+
+    /** SQRTSD xmm, xmm/m64. */
+    public static void sqrtsd(CpuState c, int d, long b) {
+        long[] x = c.xmm;
+        if (fastArith(c.mxcsr)) {
+            long r = sqrt64(b);
+            if (r != SLOW64) {
+                x[2 * d] = r;
+                return;
+            }
+        }
+        int before = begin(c);
+        long r = SoftFloat.sqrt(c, Format.DOUBLE, b);
+        end(c, before);
+        x[2 * d] = r;
+    }
+
+    /** SQRTPS xmm, xmm/m128. */
+    public static void sqrtps(CpuState c, int d, long b0, long b1) {
+        long[] x = c.xmm;
+        if (fastArith(c.mxcsr)) {
+            int r0 = sqrt32((int) b0), r1 = sqrt32((int) (b0 >>> 32));
+            int r2 = sqrt32((int) b1), r3 = sqrt32((int) (b1 >>> 32));
+            if (r0 != SLOW32 && r1 != SLOW32 && r2 != SLOW32 && r3 != SLOW32) {
+                x[2 * d] = pair(r0, r1);
+                x[2 * d + 1] = pair(r2, r3);
+                return;
+            }
+        }
+        int before = begin(c);
+        long r0 = SoftFloat.sqrt(c, Format.SINGLE, b0 & LOW);
+        long r1 = SoftFloat.sqrt(c, Format.SINGLE, b0 >>> 32);
+        long r2 = SoftFloat.sqrt(c, Format.SINGLE, b1 & LOW);
+        long r3 = SoftFloat.sqrt(c, Format.SINGLE, b1 >>> 32);
+        end(c, before);
+        x[2 * d] = pair(r0, r1);
+        x[2 * d + 1] = pair(r2, r3);
+    }
+
+    /** SQRTSS xmm, xmm/m32. */
+    public static void sqrtss(CpuState c, int d, long b) {
+        long[] x = c.xmm;
+        long a = x[2 * d];
+        if (fastArith(c.mxcsr)) {
+            int r = sqrt32((int) b);
+            if (r != SLOW32) {
+                x[2 * d] = (a & ~LOW) | (r & LOW);
+                return;
+            }
+        }
+        int before = begin(c);
+        long r = SoftFloat.sqrt(c, Format.SINGLE, b & LOW);
+        end(c, before);
+        x[2 * d] = (a & ~LOW) | r;
+    }
+
+    // ------------------------------------------------------------------ comparisons
+
+    /** The relation of two ordinary numbers, or -1 when a NaN or denormal needs the slow path. */
+    private static int relation64(long a, long b) {
+        double x = d(a), y = d(b);
+        if (x != x || y != y || denormal64(a) || denormal64(b)) {
+            return -1;
+        }
+        return x < y ? SoftFloat.LESS : x > y ? SoftFloat.GREATER : SoftFloat.EQUAL;
+    }
+
+    private static int relation32(int a, int b) {
+        float x = f(a), y = f(b);
+        if (x != x || y != y || denormal32(a) || denormal32(b)) {
+            return -1;
+        }
+        return x < y ? SoftFloat.LESS : x > y ? SoftFloat.GREATER : SoftFloat.EQUAL;
+    }
+
+    private static boolean holds(int predicate, int relation) {
+        return (PREDICATE[predicate] >>> relation & 1) != 0;
+    }
+
+    private static int softRelation(CpuState c, Format f, long a, long b, int predicate) {
+        return SoftFloat.compare(c, f, a, b, (SIGNALLING_PREDICATES >>> predicate & 1) != 0);
+    }
+
+    /** CMPPD xmm, xmm/m128, imm8 (only imm8[2:0] counts in the legacy SSE encoding). */
+    public static void cmppd(CpuState c, int d, long b0, long b1, int imm) {
+        int p = imm & 7;
+        long[] x = c.xmm;
+        long a0 = x[2 * d], a1 = x[2 * d + 1];
+        int q0 = relation64(a0, b0), q1 = relation64(a1, b1);
+        if (q0 < 0 || q1 < 0) {
+            int before = begin(c);
+            q0 = softRelation(c, Format.DOUBLE, a0, b0, p);
+            q1 = softRelation(c, Format.DOUBLE, a1, b1, p);
+            end(c, before);
+        }
+        x[2 * d] = holds(p, q0) ? -1L : 0;
+        x[2 * d + 1] = holds(p, q1) ? -1L : 0;
+    }
+
+    /** CMPSD xmm, xmm/m64, imm8 (the SSE2 compare, not the string instruction). */
+    public static void cmpsd(CpuState c, int d, long b, int imm) {
+        int p = imm & 7;
+        long[] x = c.xmm;
+        long a = x[2 * d];
+        int q = relation64(a, b);
+        if (q < 0) {
+            int before = begin(c);
+            q = softRelation(c, Format.DOUBLE, a, b, p);
+            end(c, before);
+        }
+        x[2 * d] = holds(p, q) ? -1L : 0;
+    }
+
+    /** CMPPS xmm, xmm/m128, imm8. */
+    public static void cmpps(CpuState c, int d, long b0, long b1, int imm) {
+        int p = imm & 7;
+        long[] x = c.xmm;
+        long a0 = x[2 * d], a1 = x[2 * d + 1];
+        int q0 = relation32((int) a0, (int) b0);
+        int q1 = relation32((int) (a0 >>> 32), (int) (b0 >>> 32));
+        int q2 = relation32((int) a1, (int) b1);
+        int q3 = relation32((int) (a1 >>> 32), (int) (b1 >>> 32));
+        if ((q0 | q1 | q2 | q3) < 0) {
+            int before = begin(c);
+            q0 = softRelation(c, Format.SINGLE, a0 & LOW, b0 & LOW, p);
+            q1 = softRelation(c, Format.SINGLE, a0 >>> 32, b0 >>> 32, p);
+            q2 = softRelation(c, Format.SINGLE, a1 & LOW, b1 & LOW, p);
+            q3 = softRelation(c, Format.SINGLE, a1 >>> 32, b1 >>> 32, p);
+            end(c, before);
+        }
+        x[2 * d] = (holds(p, q0) ? LOW : 0) | (holds(p, q1) ? ~LOW : 0);
+        x[2 * d + 1] = (holds(p, q2) ? LOW : 0) | (holds(p, q3) ? ~LOW : 0);
+    }
+
+    /** CMPSS xmm, xmm/m32, imm8. */
+    public static void cmpss(CpuState c, int d, long b, int imm) {
+        int p = imm & 7;
+        long[] x = c.xmm;
+        long a = x[2 * d];
+        int q = relation32((int) a, (int) b);
+        if (q < 0) {
+            int before = begin(c);
+            q = softRelation(c, Format.SINGLE, a & LOW, b & LOW, p);
+            end(c, before);
+        }
+        x[2 * d] = (a & ~LOW) | (holds(p, q) ? LOW : 0);
+    }
+
+    /** ZF, PF, CF of (U)COMISx for each relation; OF, SF and AF are cleared (SDM vol. 2, COMISD). */
+    private static final long[] COMI_FLAGS = {Flags.CF, Flags.ZF, 0, Flags.ZF | Flags.PF | Flags.CF};
+
+    /**
+     * COMISD/UCOMISD a, b: the arithmetic flags as RFLAGS bits, for the lazy-flags "EFLAGS" form. COMISD signals
+     * IE on any NaN, UCOMISD only on an SNaN; an unmasked exception leaves RFLAGS unchanged (this throws first).
+     */
+    public static long comisd(CpuState c, long a, long b, boolean signalling) {
+        int q = relation64(a, b);
+        if (q < 0) {
+            int before = begin(c);
+            q = SoftFloat.compare(c, Format.DOUBLE, a, b, signalling);
+            end(c, before);
+        }
+        return COMI_FLAGS[q];
+    }
+
+    /** COMISS/UCOMISS on the low 32 bits of {@code a} and {@code b}. */
+    public static long comiss(CpuState c, long a, long b, boolean signalling) {
+        int q = relation32((int) a, (int) b);
+        if (q < 0) {
+            int before = begin(c);
+            q = SoftFloat.compare(c, Format.SINGLE, a & LOW, b & LOW, signalling);
+            end(c, before);
+        }
+        return COMI_FLAGS[q];
+    }
+}
