@@ -116,8 +116,8 @@ final class KvmIoctls {
                     ? "invalid system state: e.g. CR0.PG without CR0.PE, EFER.LME with CR0.PG but no CR4.PAE, "
                     + "EFER.LMA not matching, reserved CR0/CR4/EFER bits, or apic_base invalid" : null;
             case "KVM_INTERRUPT" -> switch (e) {
-                case EEXIST -> "an interrupt is already queued; run until ready_for_interrupt_injection";
-                case ENXIO -> "the VM has an in-kernel irqchip; use KVM_IRQ_LINE instead";
+                case EEXIST -> "an ExtINT is already pending (split irqchip); run until it is taken";
+                case ENXIO -> "the VM has an in-kernel PIC; use KVM_IRQ_LINE instead";
                 case EINVAL -> "irq is not below 256";
                 default -> null;
             };

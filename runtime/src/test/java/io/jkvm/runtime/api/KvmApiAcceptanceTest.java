@@ -160,6 +160,29 @@ class KvmApiAcceptanceTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void withManualProtectTheLogStaysUntilCleared(Backend backend) {
+        try (TestVm g = TestVm.create(backend).load(GuestPrograms.DIRTY).realMode(CODE)) {
+            assumeTrue(g.vm.checkExtension(Capability.MANUAL_DIRTY_LOG_PROTECT2) > 0,
+                    backend.cliName() + " does not offer KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2");
+            g.vm.enableCap(Capability.MANUAL_DIRTY_LOG_PROTECT2, 1 /* KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE */);
+            MemorySegment logged = g.arena.allocate(16 * 4096, 4096);
+            g.vm.setUserMemoryRegion(1, MemFlags.KVM_MEM_LOG_DIRTY_PAGES, 0x10000, logged);
+            g.runExpecting(ExitReason.HLT);
+            long pages3and7 = (1L << 3) | (1L << 7);
+            assertArrayEquals(new long[] {pages3and7}, g.vm.getDirtyLog(1));
+            assertArrayEquals(new long[] {pages3and7}, g.vm.getDirtyLog(1), "reading no longer clears");
+            g.vm.clearDirtyLog(1, 0, 16, new long[] {1L << 3});
+            assertArrayEquals(new long[] {1L << 7}, g.vm.getDirtyLog(1), "only page 3 was cleared");
+            g.vm.clearDirtyLog(1, 0, 16, new long[] {1L << 7});
+            assertArrayEquals(new long[] {0}, g.vm.getDirtyLog(1));
+            g.realMode(CODE);
+            g.runExpecting(ExitReason.HLT);
+            assertArrayEquals(new long[] {pages3and7}, g.vm.getDirtyLog(1), "cleared pages were re-protected");
+        }
+    }
+
     // ---- (e) CPUID ----
 
     @ParameterizedTest
