@@ -156,7 +156,7 @@ public final class IoOps {
     /** Elements one exit carries: what the count, the page and the exit's data buffer allow, at least one. */
     private static int batch(CpuState cpu, long count, long linear, long offset, long addressMask, int size,
                              boolean down) {
-        long n = Math.min(count, elementsInPage(linear, offset, addressMask, size, down));
+        long n = minUnsigned(count, elementsInPage(linear, offset, addressMask, size, down));
         n = Math.min(n, cpu.exit.data.length / size);
         return (int) Math.max(1, n);
     }
@@ -281,6 +281,11 @@ public final class IoOps {
         if (left == 0) {
             Operands.retire(cpu, insn);
         }
+    }
+
+    /** The smaller of two counts read as unsigned (REP counts are unsigned RCX values). */
+    static long minUnsigned(long a, long b) {
+        return Long.compareUnsigned(a, b) <= 0 ? a : b;
     }
 
     static void putLittleEndian(byte[] b, int at, int size, long v) {

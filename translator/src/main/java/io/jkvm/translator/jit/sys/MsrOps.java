@@ -170,7 +170,7 @@ public final class MsrOps {
             c.tscAux = v;
             return true;
         }, c -> GuestFeatures.RDTSCP.in(c.config) || GuestFeatures.RDPID.in(c.config)));
-        INDICES = TABLE.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        INDICES = TABLE.keySet().stream().sorted(Integer::compareUnsigned).mapToInt(Integer::intValue).toArray();
     }
 
     private MsrOps() {
@@ -206,7 +206,7 @@ public final class MsrOps {
 
     // ---------------------------------------------------------------- VMM interface
 
-    /** {@code KVM_GET_MSR_INDEX_LIST}: the MSRs jkvm implements, ascending. */
+    /** {@code KVM_GET_MSR_INDEX_LIST}: the MSRs jkvm implements, in ascending (unsigned) order. */
     public static int[] indexList() {
         return INDICES.clone();
     }

@@ -168,7 +168,7 @@ final class StringOps {
         boolean bulk = r.rep && r.step > 0 && (kind == Kind.MOVS || kind == Kind.STOS);
         boolean interrupted = false;
         try {
-            while (r.left > 0) {
+            while (r.left != 0) {
                 if (bulk && bulkChunk(r)) {
                     // One page done directly on host memory.
                 } else {
@@ -183,7 +183,7 @@ final class StringOps {
                         continue;
                     }
                 }
-                if (r.left > 0 && cpu.requests != 0) {
+                if (r.left != 0 && cpu.requests != 0) {
                     interrupted = true;
                     break;
                 }
@@ -245,7 +245,8 @@ final class StringOps {
      */
     private static boolean bulkChunk(Run r) {
         long dst = r.destinationLinear();
-        long n = Math.min(r.left, IoOps.elementsInPage(dst, r.di, r.mask, r.size, false));
+        // RCX is unsigned: a 64-bit count of -1 means 2^64 - 1 elements.
+        long n = IoOps.minUnsigned(r.left, IoOps.elementsInPage(dst, r.di, r.mask, r.size, false));
         long src = 0;
         if (r.kind == Kind.MOVS) {
             src = r.sourceLinear();
