@@ -68,8 +68,8 @@ public final class FxState {
             x[i] = mem.read(a + XMM0 + 8L * i, 8);
         }
         mem.read(a + SIZE - 1, 1);
-        c.fcw = fcw;
-        c.fsw = fsw;
+        c.fcw = controlWord(fcw);
+        c.fsw = statusWord(fsw, c.fcw);
         c.ftw = ftw;
         c.mxcsr = mxcsr;
         System.arraycopy(x, 0, c.xmm, 0, x.length);
@@ -87,13 +87,48 @@ public final class FxState {
         c.fsw &= 0x7f00;
     }
 
-    /** FLDCW m16. Bits 6 and 13-15 are reserved; bit 6 reads as one on hardware (0x40 is set by FNINIT's 0x37f). */
-    public static void fldcw(CpuState c, long value) {
-        c.fcw = (int) value & 0xffff;
+    /**
+     * The control word as the FPU keeps it: the reserved bits 7 and 13-15 read as zero and bit 6 as one (what FNSTCW
+     * and FXSAVE return on hardware after FLDCW or FXRSTOR of any value; host-verified).
+     */
+    static int controlWord(long value) {
+        return ((int) value & 0x1f3f) | 0x40;
     }
 
-    /** EMMS: marks every x87 register empty. */
+    /**
+     * The status word as the FPU keeps it: the error summary (ES, bit 7) and busy (B, bit 15) bits are not stored but
+     * say whether an exception flag (bits 0-5) is set whose mask in the control word is clear (host-verified after
+     * FXRSTOR of arbitrary images).
+     */
+    static int statusWord(long value, int fcw) {
+        int fsw = (int) value & 0x7f7f;
+        return (fsw & ~fcw & 0x3f) != 0 ? fsw | 0x8080 : fsw;
+    }
+
+    /**
+     * WAIT/FWAIT and EMMS: #MF when an unmasked x87 exception is pending (ES set). jkvm raises #MF as with CR0.NE=1,
+     * which every protected-mode OS sets; the legacy FERR#/IRQ 13 route is not modelled.
+     */
+    public static void waitForFpu(CpuState c) {
+        if ((c.fsw & 0x80) != 0) {
+            throw io.jkvm.translator.cpu.GuestException.of(io.jkvm.translator.cpu.GuestException.MF,
+                    "pending unmasked x87 exception");
+        }
+    }
+
+    /** FLDCW m16. */
+    public static void fldcw(CpuState c, long value) {
+        c.fcw = controlWord(value);
+        c.fsw = statusWord(c.fsw, c.fcw);
+    }
+
+    /**
+     * EMMS: marks every x87 register empty, after the pending-exception check (EMMS is a waiting instruction). Like
+     * every MMX instruction it also resets the stack top (TOP, FSW bits 13:11) to 0 (host-verified).
+     */
     public static void emms(CpuState c) {
+        waitForFpu(c);
+        c.fsw &= ~0x3800;
         c.ftw = 0;
     }
 

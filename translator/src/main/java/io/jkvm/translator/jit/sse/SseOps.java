@@ -608,8 +608,9 @@ public final class SseOps {
             x.cpu();
             x.call(FxState.class, "fnclex", "(" + CPU_DESC + ")V");
         }));
-        // WAIT: x87 exceptions are never pending (no x87 arithmetic runs), so only the #NM test remains.
         t.put(FWAIT, emitter("fwait", x -> {
+            x.cpu();
+            x.call(FxState.class, "waitForFpu", "(" + CPU_DESC + ")V");
         }));
         t.put(EMMS, emitter("mmx", x -> {
             x.cpu();
