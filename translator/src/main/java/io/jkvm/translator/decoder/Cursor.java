@@ -129,14 +129,14 @@ final class Cursor {
 
     int regExtended(OperandSpec.RegKind kind) {
         return switch (kind) {
-            case GPR, VECTOR, CONTROL, DEBUG -> reg | rexR << 3 | evexR2 << 4;
+            case GPR, VECTOR, CONTROL, DEBUG, BND -> reg | rexR << 3 | evexR2 << 4;
             default -> reg;
         };
     }
 
     int rmExtended(OperandSpec.RegKind kind) {
         return switch (kind) {
-            case GPR, VECTOR -> rm | rexB << 3 | (encoding == Encoding.EVEX ? rexX << 4 : 0);
+            case GPR, VECTOR, BND -> rm | rexB << 3 | (encoding == Encoding.EVEX ? rexX << 4 : 0);
             default -> rm;
         };
     }

@@ -11,6 +11,8 @@ final class Form {
 
     /** Mandatory-prefix columns; {@link #ANY} means the prefixes keep their legacy meaning. */
     static final int NP = 0, P66 = 1, PF3 = 2, PF2 = 3;
+    /** The SDM's "NFx": no F2/F3, while 66 keeps its operand-size meaning. */
+    static final int NFX = 4;
 
     final Mnemonic mnemonic;
     final int condition;
@@ -22,6 +24,8 @@ final class Form {
     int rm = ANY;
     /** {@link OperandSpec#MOD_MEM}, {@link OperandSpec#MOD_REG} or {@link #ANY}. */
     int mod = ANY;
+    /** An exact ModRM.mod value 0-2 for rows that name a memory form byte (PREFETCHIT0's RIP-relative form). */
+    int modValue = ANY;
     int w = ANY;
     /** Required VEX.L (or EVEX.L'L); {@link #ANY} for LIG. */
     int l = ANY;
@@ -75,6 +79,7 @@ final class Form {
         if (asize != 0) n++;
         if (rexBClear) n++;
         if (vsib) n++;
+        if (modValue != ANY) n++;
         return n;
     }
 
@@ -89,6 +94,7 @@ final class Form {
         if (asize != 0 && asize != c.asize) return false;
         if (rexBClear && c.rexB != 0) return false;
         if (vsib && c.rm != 4) return false;
+        if (modValue != ANY && modValue != c.mod) return false;
         return true;
     }
 

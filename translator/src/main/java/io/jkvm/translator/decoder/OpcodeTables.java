@@ -112,7 +112,7 @@ final class OpcodeTables {
             column = c.vexPP == 0 ? Form.NP : c.vexPP == 1 ? Form.P66 : c.vexPP == 2 ? Form.PF3 : Form.PF2;
         }
         for (Form f : slot.forms) {
-            if (f.prefix == column && f.matches(c)) {
+            if ((f.prefix == column || f.prefix == Form.NFX && c.lastRep == 0) && f.matches(c)) {
                 return f;
             }
         }

@@ -9,19 +9,24 @@ abstract sealed class OperandSpec
         permits OperandSpec.ModrmRm, OperandSpec.ModrmReg, OperandSpec.Vvvv, OperandSpec.OpcodeReg,
         OperandSpec.FixedReg, OperandSpec.StackReg, OperandSpec.Immediate, OperandSpec.Constant,
         OperandSpec.Relative, OperandSpec.FarPointer, OperandSpec.MemoryOffset, OperandSpec.StringMem,
-        OperandSpec.Is4Reg {
+        OperandSpec.Is4Reg, OperandSpec.Is4Immediate {
 
     /** The register file a register-form operand names. */
     enum RegKind {
         GPR, MMX, VECTOR, MASK, BND, SEGMENT, CONTROL, DEBUG, TMM;
 
-        Operand.Reg reg(Cursor c, int number, SizeCode size) {
+        Operand.Reg reg(Cursor c, int number, SizeCode size) throws DecodeException {
             return switch (this) {
                 case GPR -> gpr(c, number, size.bytes(c));
                 case MMX -> new Operand.Reg(RegClass.MMX, number & 7, 8);
                 case VECTOR -> vector(number, size.vectorRegisterBytes(c));
                 case MASK -> new Operand.Reg(RegClass.OTHER, RegClass.MASK_BASE + (number & 7), 8);
-                case BND -> new Operand.Reg(RegClass.OTHER, RegClass.BND_BASE + (number & 3), 16);
+                case BND -> {
+                    if (number > 3) {
+                        throw DecodeException.invalid("MPX has only bnd0-bnd3");
+                    }
+                    yield new Operand.Reg(RegClass.OTHER, RegClass.BND_BASE + number, 16);
+                }
                 case TMM -> new Operand.Reg(RegClass.OTHER, RegClass.TMM_BASE + (number & 7), 1024);
                 case SEGMENT -> new Operand.Reg(RegClass.SEGMENT, number & 7, 2);
                 case CONTROL -> new Operand.Reg(RegClass.CONTROL, number, c.mode == CodeSize.BITS64 ? 8 : 4);
@@ -54,7 +59,7 @@ abstract sealed class OperandSpec
         return 0;
     }
 
-    abstract Operand decode(Cursor c);
+    abstract Operand decode(Cursor c) throws DecodeException;
 
     /** {@link #MOD_MEM} or {@link #MOD_REG} if this operand only exists in one ModRM form, else {@link #ANY}. */
     int modConstraint() {
@@ -89,7 +94,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             if (c.mod == 3 || forceRegister) {
                 return regKind.reg(c, c.rmExtended(regKind), regSize);
             }
@@ -121,7 +126,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             return kind.reg(c, c.regExtended(kind), size);
         }
 
@@ -142,7 +147,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             return kind.reg(c, c.vvvv, size);
         }
 
@@ -161,7 +166,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             return gpr(c, (c.opcode & 7) | c.rexB << 3, size.bytes(c));
         }
     }
@@ -179,7 +184,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             return switch (regClass) {
                 case XMM -> vector(number, size.vectorRegisterBytes(c));
                 case X87 -> new Operand.Reg(RegClass.X87, number, 10);
@@ -192,7 +197,7 @@ abstract sealed class OperandSpec
     /** ST(i) in ModRM.rm of the x87 register forms. */
     static final class StackReg extends OperandSpec {
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             return new Operand.Reg(RegClass.X87, c.rm, 10);
         }
 
@@ -218,7 +223,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             int n = size.bytes(c);
             long v = c.immediate(n);
             // Iz with a 64-bit operand size is an imm32 the CPU sign-extends; so are the explicit "Ibs" forms.
@@ -238,7 +243,7 @@ abstract sealed class OperandSpec
     /** The constant 1 of the D0/D1 shift forms (shown by the syntax, not encoded). */
     static final class Constant extends OperandSpec {
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             return new Operand.Imm(1, 0);
         }
 
@@ -262,7 +267,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             int n = size.bytes(c);
             long rel = c.immediate(n);
             int shift = 64 - 8 * n;
@@ -290,7 +295,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             int n = SizeCode.Z.bytes(c);
             long offset = c.immediate(n);
             int selector = (int) c.immediate(2);
@@ -317,7 +322,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             long offset = c.immediate(c.asize);
             return new Operand.Mem(size.bytes(c), c.segmentFor(Segment.DS), Operand.Mem.NONE, Operand.Mem.NONE, 1,
                     offset, c.asize);
@@ -335,7 +340,7 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             Segment segment = destination ? Segment.ES : c.segmentFor(Segment.DS);
             return new Operand.Mem(size.bytes(c), segment, destination ? 7 : 6, Operand.Mem.NONE, 1, 0, c.asize);
         }
@@ -355,12 +360,25 @@ abstract sealed class OperandSpec
         }
 
         @Override
-        Operand decode(Cursor c) {
+        Operand decode(Cursor c) throws DecodeException {
             int number = (int) c.immediate(1) >>> 4;
             if (c.mode != CodeSize.BITS64) {
                 number &= 7;
             }
             return vector(number, size.vectorRegisterBytes(c));
+        }
+    }
+
+    /** I4: the low nibble of the is4 byte, after an L operand that already consumed it (VPERMIL2PS). */
+    static final class Is4Immediate extends OperandSpec {
+        @Override
+        Operand decode(Cursor c) {
+            return new Operand.Imm(c.code[c.immPos - 1] & 0xF, 0);
+        }
+
+        @Override
+        boolean sizeless() {
+            return true;
         }
     }
 }

@@ -23,7 +23,9 @@ enum SizeCode {
     X,
     H, QX, OX,
     /** 64 bytes (a full ZMM / cache line, MOVDIR64B). */
-    ZQ;
+    ZQ,
+    /** the address size: MOVDIR64B's and ENQCMD's destination register holds an address. */
+    AD;
 
     static SizeCode parse(String s) {
         return switch (s) {
@@ -46,6 +48,7 @@ enum SizeCode {
             case "qx" -> QX;
             case "ox" -> OX;
             case "zq" -> ZQ;
+            case "ad" -> AD;
             default -> throw new IllegalArgumentException("unknown operand type '" + s + "'");
         };
     }
@@ -71,6 +74,7 @@ enum SizeCode {
             case QX -> c.vl / 4;
             case OX -> c.vl / 8;
             case ZQ -> 64;
+            case AD -> c.asize;
         };
     }
 

@@ -10,7 +10,7 @@ import java.util.Set;
  */
 final class TableParser {
 
-    private static final Set<String> MANDATORY = Set.of("NP", "66", "F2", "F3");
+    private static final Set<String> MANDATORY = Set.of("NP", "NFx", "66", "F2", "F3");
     private final Map<String, OperandSpec> specs = new HashMap<>();
 
     void parse(String line) {
@@ -65,9 +65,10 @@ final class TableParser {
             }
             i++;
         } else {
-            if (MANDATORY.contains(t[i]) && i + 1 < t.length && isHex(t[i + 1])) {
+            if (MANDATORY.contains(t[i]) && i + 1 < t.length && (isHex(t[i + 1]) || t[i + 1].equals("REX.W"))) {
                 prefix = switch (t[i]) {
                     case "NP" -> Form.NP;
+                    case "NFx" -> Form.NFX;
                     case "66" -> Form.P66;
                     case "F3" -> Form.PF3;
                     default -> Form.PF2;
@@ -104,7 +105,7 @@ final class TableParser {
         };
 
         // ModRM: /r, /digit, an exact byte (C1) or an x87 register row (C0+i), then mem or 11B.
-        int reg = Form.ANY, rm = Form.ANY, mod = Form.ANY;
+        int reg = Form.ANY, rm = Form.ANY, mod = Form.ANY, modValue = Form.ANY;
         boolean modrm = false;
         while (i < t.length && !isMnemonic(t[i])) {
             String s = t[i++];
@@ -119,11 +120,13 @@ final class TableParser {
                 mod = OperandSpec.MOD_REG;
             } else if (isHex(s) || s.endsWith("+i") && isHex(s.substring(0, 2))) {
                 int b = Integer.parseInt(s.substring(0, 2), 16);
-                if (b < 0xC0) {
-                    throw new IllegalArgumentException("exact ModRM " + s + " must be a register form");
-                }
                 modrm = true;
-                mod = OperandSpec.MOD_REG;
+                if (b < 0xC0) {
+                    modValue = b >> 6; // an exact memory form, e.g. 3D = [rip+disp32] with reg 7
+                    mod = OperandSpec.MOD_MEM;
+                } else {
+                    mod = OperandSpec.MOD_REG;
+                }
                 reg = (b >> 3) & 7;
                 if (!s.endsWith("+i")) {
                     rm = b & 7;
@@ -194,6 +197,7 @@ final class TableParser {
             f.reg = reg;
             f.rm = rm;
             f.mod = mod;
+            f.modValue = modValue;
             f.w = w;
             f.l = l;
             f.modes = modes;
@@ -259,6 +263,7 @@ final class TableParser {
             case "STi": return new OperandSpec.StackReg();
             case "XMM0": return new OperandSpec.FixedReg(RegClass.XMM, 0, SizeCode.DQ);
             case "1": return new OperandSpec.Constant();
+            case "I4": return new OperandSpec.Is4Immediate();
             default: break;
         }
         int slash = s.indexOf('/');
