@@ -9,6 +9,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 import static io.jkvm.translator.jit.sys.Machine.*;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -107,6 +110,79 @@ class StringOpsTest {
         for (int i = 0; i < 102; i++) {
             assertEquals(i % 2 == 0 ? 0xab : 0xcd, m.get8(0x150000 + i), "byte " + i);
         }
+    }
+
+    /**
+     * The page-at-a-time copies against a plain element-by-element model, for every element size, both
+     * directions and overlaps of either sign (replicating and memmove-like), across page boundaries.
+     */
+    @Test
+    void repMovsMatchesElementByElementSemanticsForAnyOverlap() {
+        long base = 0x150000;
+        int span = 3 * 4096;
+        for (int size : new int[]{1, 2, 4, 8}) {
+            for (boolean down : new boolean[]{false, true}) {
+                for (int distance = -19; distance <= 19; distance += 3) {
+                    byte[] model = new byte[span + 64];
+                    for (int i = 0; i < model.length; i++) {
+                        model[i] = (byte) (i * 31 + 7);
+                    }
+                    MemorySegment.copy(model, 0, m.ram, ValueLayout.JAVA_BYTE, base, model.length);
+                    int count = (span / 2) / size;
+                    long src = base + 32 + (down ? (long) (count - 1) * size : 0) + (distance < 0 ? -distance : 0);
+                    long dst = src + distance;
+                    long s = src - base, d = dst - base;
+                    for (int k = 0; k < count; k++) {
+                        byte[] element = new byte[size];
+                        System.arraycopy(model, (int) s, element, 0, size);
+                        System.arraycopy(element, 0, model, (int) d, size);
+                        s += down ? -size : size;
+                        d += down ? -size : size;
+                    }
+                    cpu.rip = 0x100000;
+                    cpu.rflags = down ? cpu.rflags | Flags.DF : cpu.rflags & ~Flags.DF;
+                    cpu.gpr[CpuState.RSI] = src;
+                    cpu.gpr[CpuState.RDI] = dst;
+                    cpu.gpr[CpuState.RCX] = count;
+                    String op = switch (size) {
+                        case 1 -> "f3 a4";
+                        case 2 -> "f3 66 a5";
+                        case 4 -> "f3 a5";
+                        default -> "f3 48 a5";
+                    };
+                    assertEquals(Status.CONTINUE, m.exec(op));
+                    String what = "size " + size + (down ? " down" : " up") + " distance " + distance;
+                    assertArrayEquals(model, m.ram.asSlice(base, model.length).toArray(ValueLayout.JAVA_BYTE), what);
+                    assertEquals(base + s, cpu.gpr[CpuState.RSI], what);
+                    assertEquals(base + d, cpu.gpr[CpuState.RDI], what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void repeCmpsAndRepneScasAcrossPages() {
+        for (int i = 0; i < 3 * 4096; i++) {
+            m.put8(0x150000 + i, i % 251);
+            m.put8(0x160800 + i, i % 251);
+        }
+        m.put8(0x160800 + 5000, 0xff);
+        cpu.gpr[CpuState.RSI] = 0x150000;
+        cpu.gpr[CpuState.RDI] = 0x160800;
+        cpu.gpr[CpuState.RCX] = 3 * 4096;
+        assertEquals(Status.CONTINUE, m.exec("f3 a6"));
+        assertEquals(0x150000 + 5001, cpu.gpr[CpuState.RSI]);
+        assertEquals(3 * 4096 - 5001, cpu.gpr[CpuState.RCX]);
+        assertEquals(0, cpu.getRflags() & Flags.ZF);
+        assertNotEquals(0, cpu.getRflags() & Flags.CF, "5000 % 251 < 0xff: borrow");
+
+        cpu.rip = 0x100000;
+        cpu.gpr[CpuState.RAX] = 0xff;
+        cpu.gpr[CpuState.RDI] = 0x160800;
+        cpu.gpr[CpuState.RCX] = 3 * 4096;
+        assertEquals(Status.CONTINUE, m.exec("f2 ae"));
+        assertEquals(0x160800 + 5001, cpu.gpr[CpuState.RDI]);
+        assertNotEquals(0, cpu.getRflags() & Flags.ZF);
     }
 
     @Test
