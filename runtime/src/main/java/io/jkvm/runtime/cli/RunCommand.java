@@ -113,7 +113,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         try {
             return runGuest();
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException | Error e) {
+            // a backend or jkvm bug (or an incomplete build: LinkageError): one line, the trace only on request
             err.println("jkvm: internal error: " + oneLine(String.valueOf(e))
                     + (debug ? "" : " (run with --debug for the stack trace)"));
             if (debug) {

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class GuestRunTest {
-    static final String TIMEOUT = "--timeout=120s";
+    /** Generous for a loaded build machine: small compute guests retire well under 50 million instructions. */
+    static final String TIMEOUT = "--timeout=60s";
 
     @BeforeEach
     void needsTheJit() {
