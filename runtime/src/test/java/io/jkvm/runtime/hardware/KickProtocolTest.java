@@ -258,6 +258,43 @@ class KickProtocolTest {
     }
 
     @Test
+    void theRunPathAllocatesNothing() throws IOException {
+        // A model whose guest halts at once and which allocates nothing itself.
+        VcpuKernel halting = new VcpuKernel() {
+            @Override
+            public int run(MemorySegment capture, int fd, KvmRun run) {
+                run.exit(ExitReason.HLT);
+                return 0;
+            }
+
+            @Override
+            public int setSignalMask(MemorySegment capture, int fd, MemorySegment mask) {
+                return 0;
+            }
+        };
+        Path file = dir.resolve("kvm-vcpu-2");
+        Files.write(file, new byte[(int) AREA]);
+        HardwareVcpu v = new HardwareVcpu(1, Native.open(file.toString(), Native.O_RDWR, "open"), AREA, halting);
+        try {
+            com.sun.management.ThreadMXBean mx =
+                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long self = Thread.currentThread().threadId();
+            for (int i = 0; i < 20_000; i++) { // warm up: class init, linkage, JIT
+                v.run();
+            }
+            int runs = 20_000;
+            long before = mx.getThreadAllocatedBytes(self);
+            for (int i = 0; i < runs; i++) {
+                v.run();
+            }
+            long perRun = (mx.getThreadAllocatedBytes(self) - before) / runs;
+            assertTrue(perRun < 8, "run() allocated " + perRun + " bytes per call");
+        } finally {
+            v.close();
+        }
+    }
+
+    @Test
     void otherRunErrorsAreThrownWithTheirErrno() {
         kvm.failWith = Errno.EFAULT.number();
         KvmException e = assertThrows(KvmException.class, vcpu::run);
