@@ -129,7 +129,7 @@ final class Cursor {
 
     int regExtended(OperandSpec.RegKind kind) {
         return switch (kind) {
-            case GPR, VECTOR, CONTROL, DEBUG, BND -> reg | rexR << 3 | evexR2 << 4;
+            case GPR, VECTOR, CONTROL, DEBUG, BND, MASK -> reg | rexR << 3 | evexR2 << 4;
             default -> reg;
         };
     }

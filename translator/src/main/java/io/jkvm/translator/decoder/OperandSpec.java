@@ -20,7 +20,12 @@ abstract sealed class OperandSpec
                 case GPR -> gpr(c, number, size.bytes(c));
                 case MMX -> new Operand.Reg(RegClass.MMX, number & 7, 8);
                 case VECTOR -> vector(number, size.vectorRegisterBytes(c));
-                case MASK -> new Operand.Reg(RegClass.OTHER, RegClass.MASK_BASE + (number & 7), 8);
+                case MASK -> {
+                    if (number > 7) {
+                        throw DecodeException.invalid("only k0-k7 exist (VEX.R/EVEX.R or the top vvvv bit set)");
+                    }
+                    yield new Operand.Reg(RegClass.OTHER, RegClass.MASK_BASE + number, 8);
+                }
                 case BND -> {
                     if (number > 3) {
                         throw DecodeException.invalid("MPX has only bnd0-bnd3");

@@ -50,7 +50,45 @@ final class OracleComparison {
          * objdump prints the prefixes and the instruction. Verified: without those prefixes jkvm decodes objdump's
          * instruction.
          */
-        VEX_AFTER_LEGACY_PREFIX
+        VEX_AFTER_LEGACY_PREFIX,
+        /**
+         * A REX byte followed by another prefix: objdump ends the "instruction" at that REX, prints the prefixes
+         * before it on a line of their own and starts over, so it loses their effect (a 66 or 67 changes sizes).
+         * The CPU only ignores the REX (SDM Vol. 2, 2.2.1) and applies the other prefixes. Verified: objdump's
+         * last line is what jkvm decodes from that point, and jkvm's whole instruction has the same mnemonic.
+         */
+        OBJDUMP_SPLITS_AT_IGNORED_REX,
+        /**
+         * MOV to or from a test register (0F 24, 0F 26) existed on the 386 and 486 only; later CPUs raise #UD.
+         * objdump still decodes it. Verified on the opcode bytes.
+         */
+        MOV_TEST_REGISTER,
+        /**
+         * An instruction the SDM defines for 64-bit mode only (SWAPGS, RDFSBASE ...): #UD in 16/32-bit code,
+         * objdump decodes it in every mode. Verified: jkvm decodes the same bytes in 64-bit mode as objdump did.
+         */
+        LONG_MODE_ONLY,
+        /**
+         * objdump accepts a VEX/EVEX/XOP encoding with a field the instruction does not allow (VEX.pp, W, L, the
+         * ModRM form) or an x87 register form that does not exist; the CPU raises #UD. Verified natively on the
+         * host CPU: these bytes raise #UD, and (for VEX/EVEX/XOP) a variant differing only in W, pp, L or the
+         * ModRM form that jkvm decodes as objdump's mnemonic runs, so the #UD is the field's, not a missing
+         * feature's. Unavailable (and so never claimed) without gcc on an x86-64 Linux host.
+         */
+        HOST_CPU_RAISES_UD,
+        /**
+         * A VEX/EVEX/XOP instruction without a vvvv operand whose vvvv (or EVEX.V') is not all ones: #UD (SDM
+         * Vol. 2, 2.3.6 and 2.7), objdump ignores the field. Verified: with the field set to ones jkvm decodes
+         * objdump's instruction, and the host CPU confirms the rule once on instructions it implements (VEX VMOVD
+         * and EVEX VRCP14PS run with the canonical field and raise #UD without it).
+         */
+        VVVV_NOT_ALL_ONES,
+        /**
+         * F3 with REX.B before 90: objdump prints PAUSE, but REX.B makes 90 the register form XCHG r8,rAX, which
+         * the prefix does not change. Verified: jkvm decodes XCHG with REX.B set, and the host CPU, running
+         * {@code mov r8d,1; F3 49 90; div rax}, does not divide by zero, so the exchange happened.
+         */
+        PAUSE_WITH_REX_B
     }
 
     record Outcome(byte[] bytes, ObjdumpSyntax.First objdump, Instruction jkvm, DecodeException error,
@@ -186,66 +224,199 @@ final class OracleComparison {
 
     private static Explanation explain(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first, Instruction insn,
                                        DecodeException error) {
-        if (error != null && error.reason() == DecodeException.Reason.INVALID && first.text().contains("lock")) {
-            byte[] unlocked = withoutPrefix(bytes, mode, 0xF0);
-            int removed = bytes.length - unlocked.length;
-            if (removed > 0) {
-                ObjdumpSyntax.First shorter = new ObjdumpSyntax.First(first.length() - removed, first.mnemonic(),
-                        first.operands(), first.text(), false);
-                try {
-                    Instruction plain = Decoder.decode(unlocked, 0, unlocked.length, 0, mode);
-                    if (mismatch(unlocked, mode, shorter, plain) == null) {
-                        return Explanation.LOCK_NOT_ALLOWED;
-                    }
-                } catch (DecodeException e) {
-                    // not explained by LOCK alone
-                }
-            }
+        return explain(bytes, mode, first, insn, error, 2);
+    }
+
+    /**
+     * The first rule that accounts for the difference. Rules that undo one objdump leniency (a LOCK, a prefix
+     * before VEX) accept what remains if it matches or is explained by another rule, up to {@code depth} levels.
+     */
+    private static Explanation explain(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first, Instruction insn,
+                                       DecodeException error, int depth) {
+        boolean invalid = error != null && error.reason() == DecodeException.Reason.INVALID;
+        if (invalid && error.getMessage().startsWith("LOCK prefix")
+                && agreesWithout(bytes, mode, first, withoutPrefixes(bytes, mode, false, 0xF0), depth)) {
+            return Explanation.LOCK_NOT_ALLOWED;
         }
-        if (insn != null && insn.mnemonic() == Mnemonic.FWAIT && first.mnemonic().startsWith("f")) {
-            try {
-                int n = insn.length();
-                Instruction rest = Decoder.decode(bytes, n, bytes.length - n, n, mode);
-                ObjdumpSyntax.Name same = ObjdumpSyntax.name(first.mnemonic(), first.operands(), bytes, mode);
-                ObjdumpSyntax.Name noWait = ObjdumpSyntax.name("fn" + first.mnemonic().substring(1),
-                        first.operands(), bytes, mode);
-                boolean named = same != null && rest.mnemonic() == same.mnemonic()
-                        || noWait != null && rest.mnemonic() == noWait.mnemonic();
-                if (rest.length() == first.length() - n && named && rest.mnemonic().is(Attribute.X87)) {
-                    return Explanation.FWAIT_MERGED;
-                }
-            } catch (DecodeException e) {
-                return null;
-            }
+        if (invalid && error.getMessage().contains("after a 66")
+                && agreesWithout(bytes, mode, first, withoutPrefixes(bytes, mode, true, 0x66, 0xF2, 0xF3, 0xF0),
+                depth)) {
+            return Explanation.VEX_AFTER_LEGACY_PREFIX;
         }
-        if (error != null && error.reason() == DecodeException.Reason.INVALID
-                && error.getMessage().contains("after a 66")) {
-            int end = prefixEnd(bytes, mode);
-            byte[] stripped = java.util.Arrays.copyOfRange(bytes, end, bytes.length);
-            ObjdumpSyntax.First shorter = new ObjdumpSyntax.First(first.length() - end, first.mnemonic(),
-                    first.operands(), first.text(), false);
-            try {
-                Instruction plain = Decoder.decode(stripped, 0, stripped.length, 0, mode);
-                if (mismatch(stripped, mode, shorter, plain) == null) {
-                    return Explanation.VEX_AFTER_LEGACY_PREFIX;
-                }
-            } catch (DecodeException e) {
-                return null;
-            }
+        if (insn != null && insn.mnemonic() == Mnemonic.FWAIT && fwaitMerged(bytes, mode, first, insn, depth)) {
+            return Explanation.FWAIT_MERGED;
+        }
+        if (first.text().contains(" ; ") && splitAtRex(bytes, mode, first, depth)) {
+            return Explanation.OBJDUMP_SPLITS_AT_IGNORED_REX;
+        }
+        int op = prefixEnd(bytes, mode);
+        if (op + 1 < bytes.length && bytes[op] == 0x0F && (bytes[op + 1] == 0x24 || bytes[op + 1] == 0x26)
+                && first.mnemonic().equals("mov") && first.operands().matches(".*\\btr\\d.*")) {
+            return Explanation.MOV_TEST_REGISTER;
+        }
+        if (mode != CodeSize.BITS64 && invalid && op < bytes.length && (bytes[op] & 0xF0) != 0x40
+                && agrees(bytes, CodeSize.BITS64, first, depth)) {
+            return Explanation.LONG_MODE_ONLY;
+        }
+        if (invalid && error.getMessage().contains("vvvv") && NativeCheck.vvvvRuleHolds()
+                && agreesSameLength(bytes, mode, first, withVvvvOnes(bytes, mode), depth)) {
+            return Explanation.VVVV_NOT_ALL_ONES;
+        }
+        if (insn != null && insn.mnemonic() == Mnemonic.XCHG && insn.has(Prefix.REP) && first.mnemonic().equals("pause")
+                && insn.length() == first.length() && NativeCheck.pauseWithRexBExchanges()) {
+            return Explanation.PAUSE_WITH_REX_B;
+        }
+        if (invalid && NativeCheck.raisesUd(bytes, mode, first)) {
+            return Explanation.HOST_CPU_RAISES_UD;
         }
         return null;
     }
 
-    /** The bytes with every copy of {@code prefix} removed from the legacy-prefix region. */
-    static byte[] withoutPrefix(byte[] bytes, CodeSize mode, int prefix) {
+    /** Whether {@code changed} (the bytes minus some prefixes) decodes as objdump's instruction, or is explained. */
+    private static boolean agreesWithout(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first, byte[] changed,
+                                         int depth) {
+        int removed = bytes.length - changed.length;
+        if (removed == 0) {
+            return false;
+        }
+        ObjdumpSyntax.First shorter = new ObjdumpSyntax.First(first.length() - removed, first.mnemonic(),
+                first.operands(), first.text(), false);
+        return agrees(changed, mode, shorter, depth);
+    }
+
+    /** Whether the bytes decode as {@code expected}, or the difference is explained by another rule. */
+    private static boolean agrees(byte[] bytes, CodeSize mode, ObjdumpSyntax.First expected, int depth) {
+        Instruction insn = null;
+        DecodeException error = null;
+        try {
+            insn = Decoder.decode(bytes, 0, bytes.length, 0, mode);
+        } catch (DecodeException e) {
+            error = e;
+        }
+        if (insn != null && mismatch(bytes, mode, expected, insn) == null) {
+            return true;
+        }
+        return depth > 0 && explain(bytes, mode, expected, insn, error, depth - 1) != null;
+    }
+
+    /**
+     * jkvm's FWAIT is a whole instruction; objdump folded it into what follows. The remaining bytes must decode
+     * as the x87 instruction objdump named (or its no-wait FN form), or be explained themselves.
+     */
+    private static boolean fwaitMerged(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first, Instruction insn,
+                                       int depth) {
+        int n = insn.length();
+        if (first.length() <= n) {
+            return false;
+        }
+        byte[] rest = java.util.Arrays.copyOfRange(bytes, n, bytes.length);
+        String m = first.mnemonic();
+        for (String name : new String[] {m, m.startsWith("f") ? "fn" + m.substring(1) : m}) {
+            ObjdumpSyntax.First tail = new ObjdumpSyntax.First(first.length() - n, name, first.operands(),
+                    first.text(), false);
+            if (agrees(rest, mode, tail, depth)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean agreesSameLength(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first, byte[] changed,
+                                            int depth) {
+        return changed != null && agrees(changed, mode, first, depth);
+    }
+
+    /** The bytes with VEX/XOP vvvv (and EVEX V') set to the "unused" value, or null if not VEX-like. */
+    static byte[] withVvvvOnes(byte[] bytes, CodeSize mode) {
+        int p = prefixEnd(bytes, mode);
+        if (p + 3 >= bytes.length) {
+            return null;
+        }
+        byte[] v = bytes.clone();
+        switch (bytes[p] & 0xFF) {
+            case 0xC5 -> v[p + 1] |= 0x78;
+            case 0xC4, 0x8F -> v[p + 2] |= 0x78;
+            case 0x62 -> {
+                v[p + 2] |= 0x78;
+                v[p + 3] |= 0x08;
+            }
+            default -> {
+                return null;
+            }
+        }
+        return v;
+    }
+
+    private static boolean matches(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first) {
+        try {
+            return mismatch(bytes, mode, first, Decoder.decode(bytes, 0, bytes.length, 0, mode)) == null;
+        } catch (DecodeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * objdump printed prefixes ending in a REX on a line of their own and restarted after that REX. Verified:
+     * the restart point is right after a REX that another prefix follows, and objdump's last line is exactly what
+     * jkvm decodes from there. The difference is then only the effect of the prefixes objdump dropped.
+     */
+    private static boolean splitAtRex(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first, int depth) {
+        if (mode != CodeSize.BITS64) {
+            return false;
+        }
+        String[] lines = first.text().split(" ; ");
+        boolean rexLine = false;
+        for (int i = 0; i < lines.length - 1; i++) {
+            rexLine |= lines[i].matches("(.*\\s)?rex(\\.[WRXB]+)?$");
+        }
+        if (!rexLine) {
+            return false;
+        }
+        int end = prefixEnd(bytes, mode);
+        int restart = -1;
+        for (int i = 0; i + 1 < end; i++) {
+            if ((bytes[i] & 0xF0) == 0x40) {
+                restart = i + 1;
+            }
+        }
+        if (restart < 0) {
+            return false;
+        }
+        // objdump's last line starts at the restart point only if the lines after the first cover the tail.
+        ObjdumpSyntax.First tail = ObjdumpSyntax.first(List.of(new ObjdumpOracle.Line(0, first.length() - restart,
+                lines[lines.length - 1])));
+        if (tail.rejected()) {
+            return false;
+        }
+        // objdump may have split more than once; its last line starts at one of the later restart points.
+        for (int r = restart; r <= end; r++) {
+            byte[] later = java.util.Arrays.copyOfRange(bytes, r, bytes.length);
+            ObjdumpSyntax.First t = new ObjdumpSyntax.First(first.length() - r, tail.mnemonic(), tail.operands(),
+                    tail.text(), false);
+            if (agrees(later, mode, t, depth)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The bytes with the given prefixes (and REX bytes if asked) removed from the prefix region. */
+    static byte[] withoutPrefixes(byte[] bytes, CodeSize mode, boolean rex, int... prefixes) {
         int end = prefixEnd(bytes, mode);
         byte[] out = new byte[bytes.length];
         int n = 0;
         for (int i = 0; i < bytes.length; i++) {
-            if (i < end && (bytes[i] & 0xFF) == prefix) {
-                continue;
+            int b = bytes[i] & 0xFF;
+            boolean drop = false;
+            if (i < end) {
+                drop = rex && mode == CodeSize.BITS64 && (b & 0xF0) == 0x40;
+                for (int p : prefixes) {
+                    drop |= b == p;
+                }
             }
-            out[n++] = bytes[i];
+            if (!drop) {
+                out[n++] = bytes[i];
+            }
         }
         return java.util.Arrays.copyOf(out, n);
     }
