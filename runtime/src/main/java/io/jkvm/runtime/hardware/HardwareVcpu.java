@@ -59,6 +59,9 @@ import java.lang.foreign.MemorySegment;
  *   <li>EINTR is not an error: {@code run()} returns normally with {@code exit_reason = KVM_EXIT_INTR} written in
  *       the run area (KVM itself leaves it stale on the {@code immediate_exit} path), as a C VMM treats it.</li>
  * </ol>
+ * {@code run()} may be called from a virtual thread: nothing between {@code pthread_self()} and the ioctl can unmount
+ * it (no blocking operation; the downcall then pins it), so the recorded thread is the carrier inside
+ * {@code KVM_RUN}; its carrier keeps the kick signal blocked afterwards, which is harmless.
  * Kicks coalesce: several kicks during one run produce one {@code KVM_EXIT_INTR}; a kick racing with another exit
  * (IO, HLT...) is consumed by that exit, since its purpose, making the run return, is met. If the caller set
  * {@code immediate_exit} itself and a kick also happened, the flag is cleared with the kick's. The run path

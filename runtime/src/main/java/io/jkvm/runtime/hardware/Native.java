@@ -22,11 +22,11 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Every binding that can fail with {@code errno} captures it with {@code Linker.Option.captureCallState("errno")}:
  * the JVM may itself call into libc between the native call and any later read of {@code errno}, so reading it
- * afterwards would be wrong. The checked wrappers ({@link #open}, {@link #ioctl(int, long, MemorySegment, String,
- * String)}, {@link #mmap} ...) allocate their capture buffer in a confined arena per call and turn a failure into a
- * {@link KvmException} naming the operation as {@code kvm.h} names it, the errno, and what to check. The hot path
- * ({@code KVM_RUN}) uses the raw {@link #ioctl(MemorySegment, int, long, long)} with a capture buffer the caller
- * allocated once, so it allocates nothing.
+ * afterwards would be wrong. The checked wrappers ({@link #open}, {@link #mmap} ...) allocate their capture buffer
+ * in a confined arena per call and turn a failure into a {@link KvmException} naming the operation, the errno, and
+ * what to check. {@code ioctl} is bound raw ({@link #ioctl(MemorySegment, int, long, long)}: -1 and the errno in a
+ * capture buffer the caller provides), so that the hot path ({@code KVM_RUN}) allocates nothing;
+ * {@link KvmIoctls} wraps it for the other ioctls with the failure text of each.
  *
  * <p>{@code ioctl(int fd, unsigned long request, ...)} and {@code open(const char *, int, ...)} are variadic; they
  * are bound with {@code Linker.Option.firstVariadicArg(2)} so the x86-64 calling convention for variadic calls is
@@ -212,45 +212,6 @@ final class Native {
     // ---- ioctl ----
 
     /**
-     * {@code ioctl(fd, request, arg)} with a pointer argument: {@code arg} is the struct as its native segment.
-     *
-     * @param operation the ioctl as named in kvm.h
-     * @param detail    what the call was about and what to check when it fails; only evaluated on failure
-     * @return the ioctl's (non-negative) result
-     */
-    static int ioctl(int fd, long request, MemorySegment arg, String operation, String detail) {
-        requireNative(arg, operation);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = allocateCapture(arena);
-            int r = (int) IOCTL_PTR.invokeExact(capture, fd, request, arg);
-            if (r < 0) {
-                throw failure(operation, errno(capture), detail);
-            }
-            return r;
-        } catch (KvmException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** {@code ioctl(fd, request, arg)} with a by-value argument. */
-    static int ioctl(int fd, long request, long arg, String operation, String detail) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = allocateCapture(arena);
-            int r = (int) IOCTL_LONG.invokeExact(capture, fd, request, arg);
-            if (r < 0) {
-                throw failure(operation, errno(capture), detail);
-            }
-            return r;
-        } catch (KvmException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /**
      * The raw by-value {@code ioctl} for hot paths: returns the result (-1 on failure, with the errno in
      * {@code capture}) and allocates nothing.
      */
@@ -268,13 +229,6 @@ final class Native {
             return (int) IOCTL_PTR.invokeExact(capture, fd, request, arg);
         } catch (Throwable t) {
             throw rethrow(t);
-        }
-    }
-
-    private static void requireNative(MemorySegment arg, String operation) {
-        if (!arg.isNative()) {
-            throw new KvmException(operation, Errno.EFAULT,
-                    "the argument struct is a heap segment; the kernel needs native memory (allocate it from an Arena)");
         }
     }
 

@@ -86,7 +86,11 @@ class KickProtocolTest {
                         run.exit(ExitReason.HLT);
                         return 0;
                     }
-                    LockSupport.parkNanos(200_000);
+                    if (Thread.currentThread().isVirtual()) {
+                        Thread.onSpinWait(); // stay mounted, as a thread inside the real ioctl is pinned
+                    } else {
+                        LockSupport.parkNanos(200_000);
+                    }
                 }
             }
         }
@@ -121,8 +125,12 @@ class KickProtocolTest {
     }
 
     private CompletableFuture<ExitReason> runAsync() {
+        return runAsync(Thread.ofPlatform().name("vcpu-runner"));
+    }
+
+    private CompletableFuture<ExitReason> runAsync(Thread.Builder builder) {
         CompletableFuture<ExitReason> f = new CompletableFuture<>();
-        Thread.ofPlatform().name("vcpu-runner").start(() -> {
+        builder.start(() -> {
             try {
                 vcpu.run();
                 f.complete(vcpu.runArea().exit());
@@ -147,6 +155,16 @@ class KickProtocolTest {
         assertEquals(ExitReason.INTR, run.get(10, TimeUnit.SECONDS));
         assertEquals(0, vcpu.runArea().immediateExit(), "cleared after the kick was consumed");
         assertEquals(0, kvm.immediateExits.get(), "ended by the signal, not immediate_exit");
+    }
+
+    @Test
+    void aRunOnAVirtualThreadIsKickedOnItsCarrier() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            CompletableFuture<ExitReason> run = runAsync(Thread.ofVirtual().name("virtual-vcpu-runner"));
+            awaitEntered();
+            vcpu.kick();
+            assertEquals(ExitReason.INTR, run.get(10, TimeUnit.SECONDS));
+        }
     }
 
     @Test
