@@ -25,6 +25,7 @@ public final class SystemFamilies {
         ControlRegisterOps.register(t);
         DescriptorTableOps.register(t);
         SegmentOps.register(t);
+        SegmentQueryOps.register(t);
         FarTransfers.register(t);
         FastSystemCalls.register(t);
         StackOps.register(t);

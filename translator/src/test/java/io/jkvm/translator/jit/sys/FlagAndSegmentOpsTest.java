@@ -189,4 +189,45 @@ class FlagAndSegmentOpsTest {
         m.longMode(3);
         assertEquals(GuestException.GP, fault(() -> m.exec("0f 01 f8")).vector());
     }
+
+    @Test
+    void larLslVerrVerwAnswerInZfWithoutFaulting() {
+        m.longMode(3);
+        cpu.gpr[CpuState.RBX] = UCODE | 3;
+        assertEquals(Status.CONTINUE, m.exec("0f 02 c3"));        // lar %bx, %eax
+        assertNotEquals(0, cpu.getRflags() & Flags.ZF);
+        assertEquals(0x00a0fb00L, cpu.gpr[CpuState.RAX], "G, L, P, DPL 3, code");
+        assertEquals(Status.CONTINUE, m.exec("0f 03 c3"));        // lsl %bx, %eax
+        assertEquals(0xffffffffL, cpu.gpr[CpuState.RAX]);
+        // A ring-0 segment is invisible at CPL 3; so is a selector beyond the GDT.
+        cpu.gpr[CpuState.RAX] = 0x1234;
+        cpu.gpr[CpuState.RBX] = KDATA;
+        assertEquals(Status.CONTINUE, m.exec("0f 03 c3"));
+        assertEquals(0, cpu.getRflags() & Flags.ZF);
+        assertEquals(0x1234, cpu.gpr[CpuState.RAX], "destination unchanged");
+        cpu.gpr[CpuState.RBX] = 0x1f8;
+        assertEquals(Status.CONTINUE, m.exec("0f 02 c3"));
+        assertEquals(0, cpu.getRflags() & Flags.ZF);
+        // VERR of user code (readable), VERW of user code (not writable), VERW of user data.
+        cpu.gpr[CpuState.RBX] = UCODE | 3;
+        assertEquals(Status.CONTINUE, m.exec("0f 00 e3"));        // verr %bx
+        assertNotEquals(0, cpu.getRflags() & Flags.ZF);
+        assertEquals(Status.CONTINUE, m.exec("0f 00 eb"));        // verw %bx
+        assertEquals(0, cpu.getRflags() & Flags.ZF);
+        cpu.gpr[CpuState.RBX] = UDATA | 3;
+        assertEquals(Status.CONTINUE, m.exec("0f 00 eb"));
+        assertNotEquals(0, cpu.getRflags() & Flags.ZF);
+    }
+
+    @Test
+    void arplRaisesTheRpl() {
+        m.protectedMode32(0);
+        cpu.gpr[CpuState.RAX] = 0x10;
+        cpu.gpr[CpuState.RBX] = 0x1b;
+        assertEquals(Status.CONTINUE, m.exec("63 d8"));           // arpl %bx, %ax
+        assertEquals(0x13, cpu.gpr[CpuState.RAX]);
+        assertNotEquals(0, cpu.getRflags() & Flags.ZF);
+        assertEquals(Status.CONTINUE, m.exec("63 d8"));
+        assertEquals(0, cpu.getRflags() & Flags.ZF);
+    }
 }

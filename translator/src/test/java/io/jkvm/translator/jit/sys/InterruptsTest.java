@@ -82,27 +82,85 @@ class InterruptsTest {
         assertEquals(0, m.get64(0x60000 - 24) & Flags.RF);
     }
 
+    /**
+     * SDM table 6-5 (and KVM's {@code kvm_multiple_exception}): a #PF raised while delivering a contributory
+     * exception such as #GP is handled serially, not as a double fault: the #PF is delivered instead (the #GP
+     * recurs when the instruction restarts).
+     */
     @Test
-    void pageFaultWhileDeliveringGpBecomesDoubleFaultOnItsIstStack() {
+    void pageFaultWhileDeliveringGpIsDeliveredInstead() {
         m.longMode(3);
         m.splitSecondLargePage();
         m.unmap(0x300000);
         m.put64(TSS + 4, 0x301000);
         m.gate64(GuestException.GP, 0x105000, 0, 0, 0xe);
+        m.gate64(GuestException.PF, 0x106000, 0, 1, 0xe);
+        m.gate64(GuestException.DF, 0x107000, 0, 1, 0xe);
+        cpu.rip = 0x100040;
+
+        assertTrue(Interrupts.deliverException(cpu, m.mem, GuestException.gp(0, "test")));
+
+        assertEquals(0x106000, cpu.rip);
+        // The #PF hit the first push of the #GP frame on the ring-0 stack: a supervisor write, not present.
+        assertEquals(0x300ff8, cpu.cr2);
+        long rsp = cpu.gpr[CpuState.RSP];
+        assertEquals(IST1 - 48, rsp);
+        assertEquals(2, m.get64(rsp), "#PF error code: W/R set, U/S and P clear");
+        assertEquals(0x100040, m.get64(rsp + 8));
+        assertEquals(UCODE | 3, m.get64(rsp + 16));
+        assertEquals(0x70000, m.get64(rsp + 32));
+    }
+
+    @Test
+    void contributoryFaultWhileDeliveringGpIsDoubleFaultOnItsIstStack() {
+        m.longMode(3);
+        // #GP's gate is an interrupt gate marked not present: #NP (contributory) while delivering #GP.
+        m.gate64(GuestException.GP, 0x105000, 0, 0, 0xe);
+        m.put8(IDT + GuestException.GP * 16 + 5, 0x0e);
+        m.gate64(GuestException.NP, 0x108000, 0, 0, 0xe);
         m.gate64(GuestException.DF, 0x107000, 0, 1, 0xe);
         cpu.rip = 0x100040;
 
         assertTrue(Interrupts.deliverException(cpu, m.mem, GuestException.gp(0, "test")));
 
         assertEquals(0x107000, cpu.rip);
-        // The #PF hit the first push of the #GP frame; CR2 names it.
-        assertEquals(0x300ff8, cpu.cr2);
         long rsp = cpu.gpr[CpuState.RSP];
         assertEquals(IST1 - 48, rsp);
         assertEquals(0, m.get64(rsp), "#DF pushes error code 0");
         assertEquals(0x100040, m.get64(rsp + 8));
         assertEquals(UCODE | 3, m.get64(rsp + 16));
-        assertEquals(0x70000, m.get64(rsp + 32));
+        assertEquals(0, m.get64(rsp + 24) & Flags.RF, "#DF is an abort: no RF");
+    }
+
+    @Test
+    void contributoryFaultWhileDeliveringPageFaultIsDoubleFault() {
+        m.longMode(0);
+        // #PF's entry is not a gate at all: #GP naming it, contributory after #PF.
+        m.gate64(GuestException.DF, 0x107000, 0, 1, 0xe);
+        assertTrue(Interrupts.deliverException(cpu, m.mem, GuestException.pf(0x123000, 0)));
+        assertEquals(0x107000, cpu.rip);
+        assertEquals(0x123000, cpu.cr2);
+    }
+
+    /** SDM table 6-5, row by row: first exception (benign, contributory, #PF) against the second. */
+    @Test
+    void doubleFaultTable() {
+        GuestException benign = GuestException.ud("b"), contributory = GuestException.gp(0, "c"),
+                pf = GuestException.pf(0, 0);
+        GuestException[] kinds = {benign, contributory, pf};
+        boolean[][] expected = {
+                {false, false, false},
+                {false, true, false},
+                {false, true, true}};
+        for (int first = 0; first < 3; first++) {
+            for (int second = 0; second < 3; second++) {
+                assertEquals(expected[first][second], Interrupts.makesDoubleFault(kinds[first], kinds[second]),
+                        "first " + first + ", second " + second);
+            }
+        }
+        for (int v : new int[]{GuestException.DE, GuestException.TS, GuestException.NP, GuestException.SS}) {
+            assertTrue(Interrupts.makesDoubleFault(GuestException.of(v, "x"), contributory), "vector " + v);
+        }
     }
 
     @Test
