@@ -2,6 +2,7 @@ package io.jkvm.runtime.hardware;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -163,6 +164,31 @@ class HardwareKvmTest {
             assertEquals(0x1006, regs.rip());
             assertEquals(0x100f, regs.rsi());
             vcpu.close();
+        }
+    }
+
+    @Test
+    void closeFromAnotherThreadEndsARunAndThenReleases() throws Exception {
+        long before = vcpuMappings();
+        try (VmHandle vm = system.createVm()) {
+            VcpuHandle vcpu = realModeVcpu(vm, new byte[] {(byte) 0xeb, (byte) 0xfe}); // jmp $
+            // run() returns normally (a kicked run is KVM_EXIT_INTR) though its run area is gone by then.
+            java.util.concurrent.CompletableFuture<Boolean> run = new java.util.concurrent.CompletableFuture<>();
+            Thread runner = Thread.ofPlatform().start(() -> {
+                try {
+                    vcpu.run();
+                    run.complete(Boolean.TRUE);
+                } catch (Throwable t) {
+                    run.completeExceptionally(t);
+                }
+            });
+            Thread.sleep(500);
+            assertFalse(run.isDone(), "spinning in KVM_RUN");
+            vcpu.close();
+            assertTrue(run.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            runner.join();
+            assertTrue(((HardwareVcpu) vcpu).isReleased(), "released when the run returned");
+            assertEquals(before, vcpuMappings());
         }
     }
 
