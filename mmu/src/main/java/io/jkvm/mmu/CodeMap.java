@@ -33,8 +33,9 @@ public final class CodeMap {
     @FunctionalInterface
     public interface Listener {
         /**
-         * Called on the thread that cleared the page, after its marks are gone. Must not block; may call
-         * {@link #markCode} again (for example to retranslate at once).
+         * Called on the thread that cleared the page, after its marks are gone: a vcpu or device thread that wrote
+         * code, or the thread deleting or moving a slot (then while {@link GuestMemory} holds its slot lock). Must
+         * not block; may call {@link #markCode} again (for example to retranslate at once).
          *
          * @param pageAddress the guest-physical address of the page (4 KiB aligned)
          */

@@ -65,7 +65,11 @@ public final class GuestMemory {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Told about changes the vcpus must act on; called synchronously on the changing thread. */
+    /**
+     * Told about changes the vcpus must act on; called synchronously on the changing thread, for slot changes while
+     * holding this object's lock (so a listener must not wait for a thread that is changing slots). Lookups take no
+     * lock, so a listener may wait for vcpus to reach {@link Mmu#sync()}.
+     */
     public interface Listener {
         /** Slots were created, deleted, moved or changed flags: every vcpu must flush its TLB. */
         default void slotsChanged(long generation) {
@@ -572,31 +576,51 @@ public final class GuestMemory {
     }
 
     public void writeByte(long gpa, byte value) {
-        writeBytes(gpa, new byte[] {value});
+        writeSmall(gpa, value, 1, false);
     }
 
     public void writeShort(long gpa, short value) {
-        writeBytes(gpa, toBytes(value, 2));
+        writeSmall(gpa, value, 2, false);
     }
 
     public void writeInt(long gpa, int value) {
-        writeBytes(gpa, toBytes(value, 4));
+        writeSmall(gpa, value, 4, false);
     }
 
     public void writeLong(long gpa, long value) {
-        writeBytes(gpa, toBytes(value, 8));
+        writeSmall(gpa, value, 8, false);
     }
 
     /** {@link #guestWriteBytes} for 4 bytes, little-endian. */
     public void guestWriteInt(long gpa, int value) {
-        byte[] b = toBytes(value, 4);
-        guestWriteBytes(gpa, b, 0, b.length);
+        writeSmall(gpa, value, 4, true);
     }
 
     /** {@link #guestWriteBytes} for 8 bytes, little-endian. */
     public void guestWriteLong(long gpa, long value) {
-        byte[] b = toBytes(value, 8);
-        guestWriteBytes(gpa, b, 0, b.length);
+        writeSmall(gpa, value, 8, true);
+    }
+
+    /** A write of 1, 2, 4 or 8 bytes: no allocation when it falls inside one slot (devices use these often). */
+    private void writeSmall(long gpa, long value, int size, boolean asGuest) {
+        MemorySlot s = find(gpa);
+        if (s == null || gpa + size > s.guestPhysEnd() || (asGuest && s.readOnly())) {
+            byte[] b = toBytes(value, size); // slow path: spans slots, or fails with the full explanation
+            write(gpa, b, 0, size, asGuest);
+            return;
+        }
+        long offset = gpa - s.guestPhysAddr();
+        switch (size) {
+            case 1 -> s.segment().set(ValueLayout.JAVA_BYTE, offset, (byte) value);
+            case 2 -> s.segment().set(SHORT, offset, (short) value);
+            case 4 -> s.segment().set(INT, offset, (int) value);
+            default -> s.segment().set(LONG, offset, value);
+        }
+        if (asGuest) {
+            s.markDirty(gpa);
+            s.markDirty(gpa + size - 1);
+        }
+        codeMap.codeWritten(gpa, size);
     }
 
     private static byte[] toBytes(long value, int n) {

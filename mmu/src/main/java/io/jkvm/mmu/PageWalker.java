@@ -84,6 +84,7 @@ public final class PageWalker {
     private long efer;
     private PagingMode mode = PagingMode.NONE;
     private final long[] pdptes = new long[4];
+    private final long[] pdpteScratch = new long[4];
     private boolean wp;
     private boolean nx;
     private boolean smep;
@@ -166,11 +167,11 @@ public final class PageWalker {
                     + " LA57 in CPUID, and make MOV to CR4 raise #GP(0) when it sets that bit");
         }
         if (loadPdptes && PagingMode.of(cr0, cr4, efer) == PagingMode.PAE) {
-            long[] loaded = new long[4]; // cold path: only on MOV to CR3/CR0/CR4 in PAE mode
-            if (!readPdptes(cr3, loaded)) {
+            // Read into scratch first: a failed load must leave the PDPTE registers unchanged.
+            if (!readPdptes(cr3, pdpteScratch)) {
                 return false;
             }
-            System.arraycopy(loaded, 0, pdptes, 0, 4);
+            System.arraycopy(pdpteScratch, 0, pdptes, 0, 4);
         }
         configure(cr0, cr3, cr4, efer);
         return true;

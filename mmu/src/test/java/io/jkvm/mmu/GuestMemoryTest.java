@@ -238,6 +238,21 @@ class GuestMemoryTest {
         assertTrue(log.isDirty(3));
         memory.markDirty(0x9000); // no slot: nothing happens
         assertEquals(3, log.dirtyCount());
+
+        MemorySegment bitmap = native4k(8);
+        memory.getDirtyLog(0, bitmap);
+        memory.guestWriteLong(0xFFC, 0x0102030405060708L); // the small-write path, across pages 0 and 1
+        memory.guestWriteInt(0x3000, 5);
+        memory.writeInt(0x2000, 6);
+        assertEquals(0b1011, bitmapOf(memory, bitmap));
+        assertEquals(0x0102030405060708L, memory.readLong(0xFFC));
+        assertEquals(5, memory.readInt(0x3000));
+        assertEquals(6, memory.readInt(0x2000));
+    }
+
+    private static long bitmapOf(GuestMemory memory, MemorySegment bitmap) {
+        memory.getDirtyLog(0, bitmap);
+        return bitmap.get(TestRam.LE64, 0);
     }
 
     @Test
@@ -251,11 +266,17 @@ class GuestMemoryTest {
         assertTrue(invalidated.isEmpty());
         memory.writeInt(0x110E, 7); // overlaps the last two code bytes
         assertEquals(List.of(0x1000L), invalidated);
+        code.markCode(0x1100, 16);
+        memory.writeBytes(0x10F0, new byte[16]); // ends right before the code
+        memory.writeByte(0x1110, (byte) 1);
+        assertEquals(List.of(0x1000L), invalidated);
+        memory.guestWriteBytes(0x10F8, new byte[9], 0, 9); // its last byte is the first code byte
+        assertEquals(List.of(0x1000L, 0x1000L), invalidated);
         assertFalse(code.pageHasCode(0x1000));
 
         code.markCode(0x2000, 4);
         memory.setUserMemoryRegion(0, 0, 0, 0, null);
-        assertEquals(List.of(0x1000L, 0x2000L), invalidated);
+        assertEquals(List.of(0x1000L, 0x1000L, 0x2000L), invalidated);
         assertEquals(0, code.codePages());
     }
 
