@@ -67,91 +67,101 @@ public final class SseFloat {
 
     // ------------------------------------------------------------------ lanes
 
-    /** One double lane of a binary operation on the fast path, or {@link #SLOW64}. */
+    /**
+     * One double lane of a binary operation on the fast path, or {@link #SLOW64}. The switch folds away when the
+     * emitter's constant {@code op} reaches it after inlining; each case is small enough to inline.
+     */
     static long fast64(int op, long a, long b) {
         double x = d(a), y = d(b);
-        double r;
-        boolean ok;
-        switch (op) {
-            case ADD -> {
-                r = x + y;
-                ok = Math.abs(r) <= Double.MAX_VALUE;
-            }
-            case SUB -> {
-                r = x - y;
-                ok = Math.abs(r) <= Double.MAX_VALUE;
-            }
-            case MUL -> {
-                r = x * y;
-                double m = Math.abs(r);
-                ok = (m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && (x == 0 || y == 0));
-            }
-            case DIV -> {
-                r = x / y;
-                double m = Math.abs(r);
-                ok = (m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && x == 0);
-            }
-            case MIN -> {
-                // x < y ? x : y is exactly MINSD, zeros and all; only NaNs (IE) and denormals (DE) need flags.
-                if (x != x || y != y || denormal64(a) || denormal64(b)) {
-                    return SLOW64;
-                }
-                return x < y ? a : b;
-            }
-            default -> {
-                if (x != x || y != y || denormal64(a) || denormal64(b)) {
-                    return SLOW64;
-                }
-                return x > y ? a : b;
-            }
+        return switch (op) {
+            case ADD -> sum64(x + y, a, b);
+            case SUB -> sum64(x - y, a, b);
+            case MUL -> product64(x * y, a, b);
+            case DIV -> quotient64(x / y, a, b);
+            // x < y ? x : y is exactly MINSD, zeros included; only NaNs (IE) and denormals (DE) need flags.
+            case MIN -> select64(x < y, a, b);
+            default -> select64(x > y, a, b);
+        };
+    }
+
+    /** A sum is exact-or-PE unless it overflowed or met a NaN/infinity (all caught by the result) or a denormal. */
+    private static long sum64(double r, long a, long b) {
+        if (Math.abs(r) <= Double.MAX_VALUE && !denormal64(a) && !denormal64(b)) {
+            return Double.doubleToRawLongBits(r);
         }
-        if (!ok || denormal64(a) || denormal64(b)) {
+        return SLOW64;
+    }
+
+    /** A product is ordinary when normal and finite, or zero because an operand is zero (exact). */
+    private static long product64(double r, long a, long b) {
+        double m = Math.abs(r);
+        if (((m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && ((a << 1) == 0 || (b << 1) == 0)))
+                && !denormal64(a) && !denormal64(b)) {
+            return Double.doubleToRawLongBits(r);
+        }
+        return SLOW64;
+    }
+
+    /** A quotient is ordinary when normal and finite, or zero because the dividend is zero (exact). */
+    private static long quotient64(double r, long a, long b) {
+        double m = Math.abs(r);
+        if (((m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && (a << 1) == 0))
+                && !denormal64(a) && !denormal64(b)) {
+            return Double.doubleToRawLongBits(r);
+        }
+        return SLOW64;
+    }
+
+    private static long select64(boolean first, long a, long b) {
+        if (d(a) != d(a) || d(b) != d(b) || denormal64(a) || denormal64(b)) {
             return SLOW64;
         }
-        return Double.doubleToRawLongBits(r);
+        return first ? a : b;
     }
 
     /** One single lane of a binary operation on the fast path, or {@link #SLOW32}. */
     static int fast32(int op, int a, int b) {
         float x = f(a), y = f(b);
-        float r;
-        boolean ok;
-        switch (op) {
-            case ADD -> {
-                r = x + y;
-                ok = Math.abs(r) <= Float.MAX_VALUE;
-            }
-            case SUB -> {
-                r = x - y;
-                ok = Math.abs(r) <= Float.MAX_VALUE;
-            }
-            case MUL -> {
-                r = x * y;
-                float m = Math.abs(r);
-                ok = (m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && (x == 0 || y == 0));
-            }
-            case DIV -> {
-                r = x / y;
-                float m = Math.abs(r);
-                ok = (m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && x == 0);
-            }
-            case MIN -> {
-                if (x != x || y != y || denormal32(a) || denormal32(b)) {
-                    return SLOW32;
-                }
-                return x < y ? a : b;
-            }
-            default -> {
-                if (x != x || y != y || denormal32(a) || denormal32(b)) {
-                    return SLOW32;
-                }
-                return x > y ? a : b;
-            }
+        return switch (op) {
+            case ADD -> sum32(x + y, a, b);
+            case SUB -> sum32(x - y, a, b);
+            case MUL -> product32(x * y, a, b);
+            case DIV -> quotient32(x / y, a, b);
+            case MIN -> select32(x < y, a, b);
+            default -> select32(x > y, a, b);
+        };
+    }
+
+    private static int sum32(float r, int a, int b) {
+        if (Math.abs(r) <= Float.MAX_VALUE && !denormal32(a) && !denormal32(b)) {
+            return Float.floatToRawIntBits(r);
         }
-        if (!ok || denormal32(a) || denormal32(b)) {
+        return SLOW32;
+    }
+
+    private static int product32(float r, int a, int b) {
+        float m = Math.abs(r);
+        if (((m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && ((a << 1) == 0 || (b << 1) == 0)))
+                && !denormal32(a) && !denormal32(b)) {
+            return Float.floatToRawIntBits(r);
+        }
+        return SLOW32;
+    }
+
+    private static int quotient32(float r, int a, int b) {
+        float m = Math.abs(r);
+        if (((m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && (a << 1) == 0))
+                && !denormal32(a) && !denormal32(b)) {
+            return Float.floatToRawIntBits(r);
+        }
+        return SLOW32;
+    }
+
+    private static int select32(boolean first, int a, int b) {
+        if (f(a) != f(a) || f(b) != f(b) || denormal32(a) || denormal32(b)) {
             return SLOW32;
         }
-        return Float.floatToRawIntBits(r);
+        return first ? a : b;
     }
 
     /** One lane in full generality (flags into {@code c.mxcsr}). */
@@ -186,12 +196,16 @@ public final class SseFloat {
                 return;
             }
         }
+        packedDoubleSlow(c, d, a0, a1, b0, b1, op);
+    }
+
+    private static void packedDoubleSlow(CpuState c, int d, long a0, long a1, long b0, long b1, int op) {
         int before = begin(c);
         long r0 = soft(c, Format.DOUBLE, op, a0, b0);
         long r1 = soft(c, Format.DOUBLE, op, a1, b1);
         end(c, before);
-        x[2 * d] = r0;
-        x[2 * d + 1] = r1;
+        c.xmm[2 * d] = r0;
+        c.xmm[2 * d + 1] = r1;
     }
 
     /** ADDSD ... MAXSD xmm, xmm/m64: the low lane; the high quadword is kept. */
@@ -205,10 +219,14 @@ public final class SseFloat {
                 return;
             }
         }
+        scalarSlow(c, d, a, b, op, Format.DOUBLE);
+    }
+
+    private static void scalarSlow(CpuState c, int d, long a, long b, int op, Format f) {
         int before = begin(c);
-        long r = soft(c, Format.DOUBLE, op, a, b);
+        long r = soft(c, f, op, a & f.width, b & f.width);
         end(c, before);
-        x[2 * d] = r;
+        c.xmm[2 * d] = (a & ~f.width) | r;
     }
 
     /** ADDPS ... MAXPS xmm, xmm/m128: four single lanes, two per quadword. */
@@ -226,14 +244,18 @@ public final class SseFloat {
                 return;
             }
         }
+        packedSingleSlow(c, d, a0, a1, b0, b1, op);
+    }
+
+    private static void packedSingleSlow(CpuState c, int d, long a0, long a1, long b0, long b1, int op) {
         int before = begin(c);
         long r0 = soft(c, Format.SINGLE, op, a0 & LOW, b0 & LOW);
         long r1 = soft(c, Format.SINGLE, op, a0 >>> 32, b0 >>> 32);
         long r2 = soft(c, Format.SINGLE, op, a1 & LOW, b1 & LOW);
         long r3 = soft(c, Format.SINGLE, op, a1 >>> 32, b1 >>> 32);
         end(c, before);
-        x[2 * d] = pair(r0, r1);
-        x[2 * d + 1] = pair(r2, r3);
+        c.xmm[2 * d] = pair(r0, r1);
+        c.xmm[2 * d + 1] = pair(r2, r3);
     }
 
     /** ADDSS ... MAXSS xmm, xmm/m32: the low lane (low 32 bits of {@code b}); bits 127:32 are kept. */
@@ -247,10 +269,7 @@ public final class SseFloat {
                 return;
             }
         }
-        int before = begin(c);
-        long r = soft(c, Format.SINGLE, op, a & LOW, b & LOW);
-        end(c, before);
-        x[2 * d] = (a & ~LOW) | r;
+        scalarSlow(c, d, a, b, op, Format.SINGLE);
     }
 
     private static long pair(int lo, int hi) {
@@ -282,76 +301,132 @@ public final class SseFloat {
 
     /** SQRTPD xmm, xmm/m128. */
     public static void sqrtpd(CpuState c, int d, long b0, long b1) {
-        long[] x = c.xmm;
         if (fastArith(c.mxcsr)) {
             long r0 = sqrt64(b0), r1 = sqrt64(b1);
             if (r0 != SLOW64 && r1 != SLOW64) {
-                x[2 * d] = r0;
-                x[2 * d + 1] = r1;
+                c.xmm[2 * d] = r0;
+                c.xmm[2 * d + 1] = r1;
                 return;
             }
         }
+        sqrtSlow(c, d, Format.DOUBLE, b0, b1, true);
+    }
+
+    /** SQRTSD xmm, xmm/m64. */
+    public static void sqrtsd(CpuState c, int d, long b) {
+        if (fastArith(c.mxcsr)) {
+            long r = sqrt64(b);
+            if (r != SLOW64) {
+                c.xmm[2 * d] = r;
+                return;
+            }
+        }
+        sqrtSlow(c, d, Format.DOUBLE, b, 0, false);
+    }
+
+    /** SQRTPS xmm, xmm/m128. */
+    public static void sqrtps(CpuState c, int d, long b0, long b1) {
+        if (fastArith(c.mxcsr)) {
+            int r0 = sqrt32((int) b0), r1 = sqrt32((int) (b0 >>> 32));
+            int r2 = sqrt32((int) b1), r3 = sqrt32((int) (b1 >>> 32));
+            if (r0 != SLOW32 && r1 != SLOW32 && r2 != SLOW32 && r3 != SLOW32) {
+                c.xmm[2 * d] = pair(r0, r1);
+                c.xmm[2 * d + 1] = pair(r2, r3);
+                return;
+            }
+        }
+        sqrtSlow(c, d, Format.SINGLE, b0, b1, true);
+    }
+
+    /** SQRTSS xmm, xmm/m32. */
+    public static void sqrtss(CpuState c, int d, long b) {
+        if (fastArith(c.mxcsr)) {
+            int r = sqrt32((int) b);
+            if (r != SLOW32) {
+                c.xmm[2 * d] = (c.xmm[2 * d] & ~LOW) | (r & LOW);
+                return;
+            }
+        }
+        sqrtSlow(c, d, Format.SINGLE, b, 0, false);
+    }
+
+    /** Square roots in full generality: both halves when {@code packed}, else only the low element. */
+    private static void sqrtSlow(CpuState c, int d, Format f, long b0, long b1, boolean packed) {
+        long[] x = c.xmm;
         int before = begin(c);
-        long r0 = SoftFloat.sqrt(c, Format.DOUBLE, b0);
-        long r1 = SoftFloat.sqrt(c, Format.DOUBLE, b1);
+        long r0, r1;
+        if (f == Format.DOUBLE) {
+            r0 = SoftFloat.sqrt(c, f, b0);
+            r1 = packed ? SoftFloat.sqrt(c, f, b1) : x[2 * d + 1];
+        } else {
+            long lo = SoftFloat.sqrt(c, f, b0 & LOW);
+            long hi = packed ? SoftFloat.sqrt(c, f, b0 >>> 32) : x[2 * d] >>> 32;
+            r0 = pair(lo, hi);
+            r1 = packed ? pair(SoftFloat.sqrt(c, f, b1 & LOW), SoftFloat.sqrt(c, f, b1 >>> 32)) : x[2 * d + 1];
+        }
         end(c, before);
         x[2 * d] = r0;
         x[2 * d + 1] = r1;
     }
 
-    /** SQRTSD xmm, xmm/m64. */
-    public static void sqrtsd(CpuState c, int d, long b) {
-        long[] x = c.xmm;
-        if (fastArith(c.mxcsr)) {
-            long r = sqrt64(b);
-            if (r != SLOW64) {
-                x[2 * d] = r;
-                return;
-            }
+    // ------------------------------------------------------------------ reciprocal approximations
+
+    /**
+     * RCPSS/RCPPS lane. The SDM only bounds the result (relative error at most 1.5 * 2^-12) and vendors' tables
+     * differ, so jkvm returns the correctly rounded single reciprocal, which is within any such bound, with the
+     * architectural special cases: denormal operands read as zeros (reciprocal: infinity of the same sign), tiny
+     * results flush to zero, NaNs are quieted. No MXCSR control or flag is involved.
+     */
+    static int rcp32(int a) {
+        if ((a & 0x7f80_0000) == 0) {
+            return (a & 0x8000_0000) | 0x7f80_0000;
         }
-        int before = begin(c);
-        long r = SoftFloat.sqrt(c, Format.DOUBLE, b);
-        end(c, before);
-        x[2 * d] = r;
+        float x = f(a);
+        if (x != x) {
+            return a | 0x0040_0000;
+        }
+        float r = (float) (1.0 / x);
+        return Math.abs(r) < Float.MIN_NORMAL ? Float.floatToRawIntBits(r) & 0x8000_0000 : Float.floatToRawIntBits(r);
     }
 
-    /** SQRTPS xmm, xmm/m128. */
-    public static void sqrtps(CpuState c, int d, long b0, long b1) {
-        long[] x = c.xmm;
-        if (fastArith(c.mxcsr)) {
-            int r0 = sqrt32((int) b0), r1 = sqrt32((int) (b0 >>> 32));
-            int r2 = sqrt32((int) b1), r3 = sqrt32((int) (b1 >>> 32));
-            if (r0 != SLOW32 && r1 != SLOW32 && r2 != SLOW32 && r3 != SLOW32) {
-                x[2 * d] = pair(r0, r1);
-                x[2 * d + 1] = pair(r2, r3);
-                return;
-            }
+    /**
+     * RSQRTSS/RSQRTPS lane, under the same rules: zeros and denormals give an infinity of their sign, negative
+     * numbers the default NaN, +infinity +0.
+     */
+    static int rsqrt32(int a) {
+        if ((a & 0x7f80_0000) == 0) {
+            return (a & 0x8000_0000) | 0x7f80_0000;
         }
-        int before = begin(c);
-        long r0 = SoftFloat.sqrt(c, Format.SINGLE, b0 & LOW);
-        long r1 = SoftFloat.sqrt(c, Format.SINGLE, b0 >>> 32);
-        long r2 = SoftFloat.sqrt(c, Format.SINGLE, b1 & LOW);
-        long r3 = SoftFloat.sqrt(c, Format.SINGLE, b1 >>> 32);
-        end(c, before);
-        x[2 * d] = pair(r0, r1);
-        x[2 * d + 1] = pair(r2, r3);
+        float x = f(a);
+        if (x != x) {
+            return a | 0x0040_0000;
+        }
+        if (a < 0) {
+            return 0xffc0_0000;
+        }
+        return Float.floatToRawIntBits((float) (1.0 / Math.sqrt(x)));
     }
 
-    /** SQRTSS xmm, xmm/m32. */
-    public static void sqrtss(CpuState c, int d, long b) {
-        long[] x = c.xmm;
-        long a = x[2 * d];
-        if (fastArith(c.mxcsr)) {
-            int r = sqrt32((int) b);
-            if (r != SLOW32) {
-                x[2 * d] = (a & ~LOW) | (r & LOW);
-                return;
-            }
-        }
-        int before = begin(c);
-        long r = SoftFloat.sqrt(c, Format.SINGLE, b & LOW);
-        end(c, before);
-        x[2 * d] = (a & ~LOW) | r;
+    /** RCPPS xmm, xmm/m128. */
+    public static void rcpps(CpuState c, int d, long b0, long b1) {
+        c.xmm[2 * d] = pair(rcp32((int) b0), rcp32((int) (b0 >>> 32)));
+        c.xmm[2 * d + 1] = pair(rcp32((int) b1), rcp32((int) (b1 >>> 32)));
+    }
+
+    /** RCPSS xmm, xmm/m32. */
+    public static void rcpss(CpuState c, int d, long b) {
+        c.xmm[2 * d] = (c.xmm[2 * d] & ~LOW) | (rcp32((int) b) & LOW);
+    }
+
+    /** RSQRTPS xmm, xmm/m128. */
+    public static void rsqrtps(CpuState c, int d, long b0, long b1) {
+        c.xmm[2 * d] = pair(rsqrt32((int) b0), rsqrt32((int) (b0 >>> 32)));
+        c.xmm[2 * d + 1] = pair(rsqrt32((int) b1), rsqrt32((int) (b1 >>> 32)));
+    }
+
+    /** RSQRTSS xmm, xmm/m32. */
+    public static void rsqrtss(CpuState c, int d, long b) {
+        c.xmm[2 * d] = (c.xmm[2 * d] & ~LOW) | (rsqrt32((int) b) & LOW);
     }
 
     // ------------------------------------------------------------------ comparisons

@@ -70,6 +70,10 @@ public final class SseOps {
         t.put(SQRTPD, packed(SseFloat.class, "sqrtpd"));
         t.put(SQRTSS, low(SseFloat.class, "sqrtss", 4));
         t.put(SQRTSD, low(SseFloat.class, "sqrtsd", 8));
+        t.put(RCPPS, packed(SseFloat.class, "rcpps"));
+        t.put(RCPSS, low(SseFloat.class, "rcpss", 4));
+        t.put(RSQRTPS, packed(SseFloat.class, "rsqrtps"));
+        t.put(RSQRTSS, low(SseFloat.class, "rsqrtss", 4));
         t.put(CMPPS, packedImm(SseFloat.class, "cmpps"));
         t.put(CMPPD, packedImm(SseFloat.class, "cmppd"));
         t.put(CMPSS, lowImm(SseFloat.class, "cmpss", 4));

@@ -134,6 +134,81 @@ class SseFloatOracleTest {
         return tests.stream();
     }
 
+    /**
+     * RCP and RSQRT: the SDM bounds the relative error by 1.5 * 2^-12 and leaves the exact value to the
+     * implementation, so results must agree exactly only in their special cases (NaN, infinity, zero, the flush of
+     * tiny reciprocals of the largest inputs, where the SDM allows either) and otherwise both the host's and jkvm's
+     * must lie within the bound of the true value. Everything else must match exactly.
+     */
+    @TestFactory
+    Stream<DynamicTest> approximations() {
+        Values v = new Values(4);
+        List<DynamicTest> tests = new ArrayList<>();
+        Object[][] forms = {
+                {"RCPPS", bytes(0x0f, 0x53, 0xc1), 4, false},
+                {"RCPSS", bytes(0xf3, 0x0f, 0x53, 0xc1), 1, false},
+                {"RSQRTPS", bytes(0x0f, 0x52, 0xc1), 4, true},
+                {"RSQRTSS", bytes(0xf3, 0x0f, 0x52, 0xc1), 1, true},
+                {"RCPPS xmm0,[rdi]", bytes(0x0f, 0x53, 0x07), 4, false},
+        };
+        for (Object[] f : forms) {
+            Form form = new Form((String) f[0], (byte[]) f[1]);
+            int lanes = (Integer) f[2];
+            boolean rsqrt = (Boolean) f[3];
+            tests.add(DynamicTest.dynamicTest(form.name() + " (" + N + " vectors)", () -> {
+                List<HostCpu.Exec> in = new ArrayList<>();
+                for (int i = 0; i < N; i++) {
+                    in.add(h.input(form, v, fpOperands(v, false, false)));
+                }
+                h.compare(form, in, (input, host, jkvm) -> {
+                    HostCpu.Exec masked = GuestCpu.copy(jkvm);
+                    for (int lane = 0; lane < lanes; lane++) {
+                        int src = lane32(input.xmm, 1, lane);
+                        int want = lane32(host.xmm, 0, lane), got = lane32(jkvm.xmm, 0, lane);
+                        if (want != got) {
+                            String why = approximationDiff(src, want, got, rsqrt);
+                            if (why != null) {
+                                return "lane " + lane + ": " + why;
+                            }
+                            setLane32(masked.xmm, 0, lane, want);
+                        }
+                    }
+                    return OracleHarness.diff(form, host, masked);
+                });
+            }));
+        }
+        return tests.stream();
+    }
+
+    private static int lane32(long[] xmm, int reg, int lane) {
+        return (int) (xmm[2 * reg + lane / 2] >>> (32 * (lane & 1)));
+    }
+
+    private static void setLane32(long[] xmm, int reg, int lane, int value) {
+        int i = 2 * reg + lane / 2, shift = 32 * (lane & 1);
+        xmm[i] = (xmm[i] & ~(0xffff_ffffL << shift)) | ((value & 0xffff_ffffL) << shift);
+    }
+
+    /** Null when two different approximations of 1/x or 1/sqrt(x) are both within the SDM's bound. */
+    private static String approximationDiff(int src, int host, int jkvm, boolean rsqrt) {
+        float x = Float.intBitsToFloat(src);
+        double exact = rsqrt ? 1 / Math.sqrt(x) : 1.0 / x;
+        float h = Float.intBitsToFloat(host), j = Float.intBitsToFloat(jkvm);
+        boolean hostOrdinary = Float.isFinite(h) && h != 0, jkvmOrdinary = Float.isFinite(j) && j != 0;
+        if (!rsqrt && Math.abs(x) >= 0x1.ffap125f && (h == 0 || j == 0) && (host ^ jkvm) >= 0
+                && Math.abs(exact) < 0x1p-125) {
+            return null; // tiny reciprocals of the largest inputs: either flushed or not, as the SDM allows
+        }
+        if (!hostOrdinary || !jkvmOrdinary) {
+            return String.format("special case: x=%08x host=%08x jkvm=%08x", src, host, jkvm);
+        }
+        double bound = 1.5 * 0x1p-12;
+        if (Math.abs(h - exact) > bound * Math.abs(exact) || Math.abs(j - exact) > bound * Math.abs(exact)) {
+            return String.format("outside 1.5*2^-12: x=%08x exact=%s host=%s jkvm=%s", src, exact, h, j);
+        }
+        return null;
+    }
+
     @TestFactory
     Stream<DynamicTest> conversions() {
         Values v = new Values(3);
