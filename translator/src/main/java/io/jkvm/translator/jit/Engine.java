@@ -154,6 +154,11 @@ public final class Engine {
         }
     }
 
+    /** A snapshot of the cached regions (tests). */
+    java.util.List<Region> regionsForTest() {
+        return java.util.List.copyOf(cache.asMap().values());
+    }
+
     /** Drops every cached region (tests, and slot changes that remove memory). */
     public void invalidateAll() {
         cache.invalidateAll();

@@ -25,10 +25,13 @@ final class LongModeMachine implements AutoCloseable {
 
     LongModeMachine(byte[] code) {
         memory.setUserMemoryRegion(0, 0, 0, RAM, ram);
-        // PML4[0] -> PDPT at 0x2000, PDPT[0] -> PD at 0x3000, PD[i] = 2 MiB pages (P|RW|US|PS).
+        // PML4[0] -> PDPT at 0x2000, PDPT[0..3] -> PDs at 0x3000..0x6000: the first 4 GiB identity-mapped with
+        // 2 MiB pages (P|RW|US|PS), so that addresses outside RAM reach the MMIO path.
         memory.writeLong(0x1000, 0x2000 | 7);
-        memory.writeLong(0x2000, 0x3000 | 7);
-        for (int i = 0; i < 8; i++) {
+        for (int d = 0; d < 4; d++) {
+            memory.writeLong(0x2000 + 8L * d, (0x3000 + 0x1000L * d) | 7);
+        }
+        for (int i = 0; i < 2048; i++) {
             memory.writeLong(0x3000 + 8L * i, ((long) i << 21) | 0x87);
         }
         memory.writeBytes(CODE, code);
@@ -52,8 +55,37 @@ final class LongModeMachine implements AutoCloseable {
             s.db = i != CpuState.CS;
         }
         c.rip = CODE;
+        // A runaway test program stops instead of hanging the build.
+        c.budgetLimit = 200_000_000;
         c.gpr[CpuState.RSP] = STACK_TOP;
         vcpu.syncMode();
+    }
+
+    /** Assembles Intel-syntax 64-bit code with GNU as (tests using it skip where binutils is absent). */
+    static byte[] assemble(String source) {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("jkvm-as");
+            java.nio.file.Path s = dir.resolve("t.s");
+            java.nio.file.Files.writeString(s, ".intel_syntax noprefix\n.code64\n" + source + "\n");
+            run(dir, "as", "--64", "-o", "t.o", "t.s");
+            run(dir, "objcopy", "-O", "binary", "t.o", "t.bin");
+            return java.nio.file.Files.readAllBytes(dir.resolve("t.bin"));
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("binutils (as, objcopy) not usable: " + e.getMessage());
+            throw new AssertionError();
+        }
+    }
+
+    private static void run(java.nio.file.Path dir, String... cmd) throws java.io.IOException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        try {
+            if (p.waitFor() != 0) {
+                throw new AssertionError(String.join(" ", cmd) + " failed:\n" + out);
+            }
+        } catch (InterruptedException e) {
+            throw new java.io.IOException(e);
+        }
     }
 
     static byte[] bytes(int... b) {
