@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The CPUID leaves the JIT backend offers ({@code KVM_GET_SUPPORTED_CPUID}): a 64-bit CPU with exactly the features
  * jkvm executes — the x86-64 integer set with CMOV, CX8, POPCNT, LZCNT, LAHF/SAHF in long mode, SYSCALL, NX, PAE,
- * PSE, PGE, PAT, TSC, MSR, CLFLUSH, FXSR, SSE and SSE2, and the hypervisor bit. x87 arithmetic, MMX, SSE3 and later
+ * PSE, PGE, PAT, 1 GiB pages, TSC, MSR, CLFLUSH, FXSR, SSE and SSE2, and the hypervisor bit. x87 arithmetic, MMX, SSE3 and later
  * are not executed, so they are not advertised (guests compiled for the x86-64 baseline use SSE2 for floating point).
  */
 final class CpuidModel {
@@ -21,7 +21,7 @@ final class CpuidModel {
     private static final int POPCNT = 1 << 23, HYPERVISOR = 1 << 31;
     // CPUID.80000001:ECX / EDX
     private static final int LAHF_LM = 1, ABM = 1 << 5;
-    private static final int SYSCALL = 1 << 11, NX = 1 << 20, LM = 1 << 29;
+    private static final int SYSCALL = 1 << 11, NX = 1 << 20, PAGE1GB = 1 << 26, LM = 1 << 29;
 
     private CpuidModel() {
     }
@@ -35,7 +35,7 @@ final class CpuidModel {
                         PSE | TSC | MSR | PAE | CX8 | PGE | CMOV | PAT | CLFSH | FXSR | SSE | SSE2),
                 new CpuidEntry(7, 0, CpuidEntry.SIGNIFICANT_INDEX, 0, 0, 0, 0),
                 new CpuidEntry(0x80000000, 0, 0, 0x80000008, 0, 0, 0),
-                new CpuidEntry(0x80000001, 0, 0, 0, 0, LAHF_LM | ABM, SYSCALL | NX | LM),
+                new CpuidEntry(0x80000001, 0, 0, 0, 0, LAHF_LM | ABM, SYSCALL | NX | PAGE1GB | LM),
                 // 48 physical and 48 linear address bits.
                 new CpuidEntry(0x80000008, 0, 0, 0x3030, 0, 0, 0));
     }

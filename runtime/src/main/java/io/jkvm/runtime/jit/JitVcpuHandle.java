@@ -18,6 +18,7 @@ import io.jkvm.abi.KvmSregs;
 import io.jkvm.abi.KvmTranslation;
 import io.jkvm.mmu.Access;
 import io.jkvm.runtime.spi.VcpuHandle;
+import io.jkvm.runtime.vmm.BackendStatistics;
 import io.jkvm.translator.cpu.CpuState;
 import io.jkvm.translator.cpu.ExitRequest;
 import io.jkvm.translator.cpu.Flags;
@@ -345,11 +346,17 @@ final class JitVcpuHandle implements VcpuHandle {
         var s = vcpu.engine().stats();
         var cache = vcpu.engine().cacheStats();
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("guest_instructions", vcpu.cpu.instructions);
-        m.put("regions_translated", s.regionsTranslated());
+        long hits = s.jumpCacheHits() + cache.hitCount();
+        long lookups = s.jumpCacheHits() + s.jumpCacheMisses();
+        m.put(BackendStatistics.GUEST_INSTRUCTIONS, vcpu.cpu.instructions);
+        if (vcpu.firstInstructionNanos() >= 0) {
+            m.put(BackendStatistics.FIRST_INSTRUCTION_NANOS, vcpu.firstInstructionNanos());
+        }
+        m.put(BackendStatistics.BLOCKS_TRANSLATED, s.regionsTranslated());
+        m.put(BackendStatistics.TRANSLATION_NANOS, s.translationNanos());
+        m.put(BackendStatistics.CACHE_HIT_RATE, lookups == 0 ? 0.0 : (double) hits / lookups);
         m.put("instructions_translated", s.instructionsTranslated());
         m.put("bytecode_bytes", s.bytecodeBytes());
-        m.put("translation_ms", s.translationNanos() / 1e6);
         m.put("jump_cache_hits", s.jumpCacheHits());
         m.put("jump_cache_misses", s.jumpCacheMisses());
         m.put("region_cache_hits", cache.hitCount());

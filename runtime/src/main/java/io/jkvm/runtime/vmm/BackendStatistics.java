@@ -3,13 +3,9 @@ package io.jkvm.runtime.vmm;
 import java.util.Map;
 
 /**
- * The hook through which a backend's vcpu reports its own counters to the VMM ({@code jkvm run --stats}): a vcpu
- * handle ({@code Vcpu.backendHandle()}) that implements this interface is asked for a snapshot after the run. Values
- * are {@link Number}s, {@link Boolean}s or {@link String}s; keys are stable snake_case names, shown in map order.
- * Keys with a meaning the VMM knows are the constants below; any other key is printed as is.
- *
- * <p>Temporary home: this belongs in {@code io.jkvm.runtime.spi} (e.g. a default {@code statistics()} on
- * {@code VcpuHandle} and {@code Vcpu.statistics()}); until the API has it, the runner checks for this interface.
+ * The keys of backend statistics ({@code Vcpu.statistics()}, shown by {@code jkvm run --stats}) that the VMM gives a
+ * meaning to. Values are {@link Number}s, {@link Boolean}s or {@link String}s; keys are stable snake_case names,
+ * shown in map order; any other key is printed as is.
  */
 public interface BackendStatistics {
     /** Guest instructions retired (exact, or as counted by the backend). */

@@ -158,17 +158,14 @@ public final class GuestRunner {
         });
     }
 
-    /** The backend's counters, if its vcpu offers them; a failing hook is reported, not fatal. */
+    /** The backend's counters ({@link Vcpu#statistics()}); a failing backend is reported, not fatal. */
     private static Map<String, Object> backendStatistics(Vcpu vcpu) {
         try {
-            if (vcpu.backendHandle() instanceof BackendStatistics s) {
-                Map<String, Object> m = s.statistics();
-                return m == null ? Map.of() : m;
-            }
+            Map<String, Object> m = vcpu.statistics();
+            return m == null ? Map.of() : m;
         } catch (RuntimeException e) {
             return Map.of("statistics_error", String.valueOf(e.getMessage()));
         }
-        return Map.of();
     }
 
     /** Settings of a {@link GuestRunner}; every one has a default. */

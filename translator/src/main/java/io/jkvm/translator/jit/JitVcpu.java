@@ -44,6 +44,14 @@ public final class JitVcpu {
     /** {@code kvm_run.request_interrupt_window}. */
     public boolean requestInterruptWindow;
     private volatile int pendingInterrupt = -1;
+    /** System.nanoTime() of the first run() call, and nanoseconds until the first region ran; -1 until known. */
+    private long firstRunNanos = -1;
+    private long firstInstructionNanos = -1;
+
+    /** Nanoseconds from the first {@link #run()} until the first guest instruction executed, or -1. */
+    public long firstInstructionNanos() {
+        return firstInstructionNanos;
+    }
 
     public JitVcpu(Engine engine) {
         this.engine = engine;
@@ -116,6 +124,9 @@ public final class JitVcpu {
     public ExitRequest run() {
         ExitRequest exit = cpu.exit;
         exit.clear();
+        if (firstRunNanos < 0) {
+            firstRunNanos = System.nanoTime();
+        }
         while (true) {
             int req = cpu.requests;
             if (req != 0 && handleRequests()) {
@@ -158,6 +169,9 @@ public final class JitVcpu {
                 return exit;
             }
             boolean shadow = cpu.interruptShadow;
+            if (firstInstructionNanos < 0) {
+                firstInstructionNanos = System.nanoTime() - firstRunNanos;
+            }
             int status;
             try {
                 status = r.code.execute(cpu, mem);
