@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Encodes cases with GNU as (Intel syntax), many cases per invocation: every instruction gets a label
- * {@code c<case>_<insn>} and the case start {@code c<case>}, so the boundaries come from the assembler. Cases may
- * name their own start as {@code CASE} (replaced by {@code c<case>}): {@code [rip + CASE + (target - CODE)]} is a
+ * {@code c<case>_<insn>} and the case start {@code c<case>}, so the boundaries come from the assembler. In case
+ * text, {@code LABEL_x} stands for {@code c<case>_x} (instruction x, or a label the line defines itself, such as
+ * {@code LABEL_T3: add eax, ebx}), and {@code CASE} for the case start: {@code [rip + CASE + (target - CODE)]} is a
  * RIP-relative reference to the linear address {@code target} once the case runs at {@link DiffLayout#CODE}.
  */
 final class GasAssembler {
