@@ -262,4 +262,52 @@ final class Machine implements AutoCloseable {
         cpu.idtLimit = 0x3ff;
         sync();
     }
+
+    /** Assembles 64-bit Intel-syntax code with GNU as and objcopy; the test is skipped where binutils is missing. */
+    static byte[] assemble(String source) {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("jkvm-sys-as");
+            java.nio.file.Files.writeString(dir.resolve("t.s"), ".intel_syntax noprefix\n.code64\n" + source + "\n");
+            tool(dir, "as", "--64", "-o", "t.o", "t.s");
+            tool(dir, "objcopy", "-O", "binary", "t.o", "t.bin");
+            return java.nio.file.Files.readAllBytes(dir.resolve("t.bin"));
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("binutils (as, objcopy) not usable: " + e.getMessage());
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void tool(java.nio.file.Path dir, String... command) throws java.io.IOException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        try {
+            if (p.waitFor() != 0) {
+                throw new AssertionError(String.join(" ", command) + " failed:\n" + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.IOException(e);
+        }
+    }
+
+    /** Copies the architectural state this machine set up into another vcpu's state (the JIT executor's). */
+    void copyStateTo(CpuState to) {
+        System.arraycopy(cpu.gpr, 0, to.gpr, 0, 16);
+        to.rip = cpu.rip;
+        to.setRflags(cpu.getRflags());
+        for (int i = 0; i < 6; i++) {
+            to.seg[i].copyFrom(cpu.seg[i]);
+        }
+        to.tr.copyFrom(cpu.tr);
+        to.ldtr.copyFrom(cpu.ldtr);
+        to.gdtBase = cpu.gdtBase;
+        to.gdtLimit = cpu.gdtLimit;
+        to.idtBase = cpu.idtBase;
+        to.idtLimit = cpu.idtLimit;
+        to.cr0 = cpu.cr0;
+        to.cr3 = cpu.cr3;
+        to.cr4 = cpu.cr4;
+        to.efer = cpu.efer;
+        to.config.cpuid = cpu.config.cpuid;
+    }
 }
