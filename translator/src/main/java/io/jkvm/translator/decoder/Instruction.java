@@ -43,4 +43,21 @@ public record Instruction(long address, int length, Mnemonic mnemonic, List<Oper
     public byte[] bytes() {
         return bytes.clone();
     }
+
+    /**
+     * The flags this instruction may read: the mnemonic's, narrowed to the ones its condition code tests for
+     * Jcc/SETcc/CMOVcc/FCMOVcc/CMPccXADD.
+     */
+    public int flagsRead() {
+        if (condition >= 0) {
+            return mnemonic.flagsRead() & ~Rflags.CONDITIONS | Rflags.readByCondition(condition);
+        }
+        return mnemonic.flagsRead();
+    }
+
+    /** Intel syntax close to {@code objdump -M intel}, e.g. {@code add rax,QWORD PTR [rbx+rcx*4+0x10]}. */
+    @Override
+    public String toString() {
+        return Disassembler.format(this);
+    }
 }

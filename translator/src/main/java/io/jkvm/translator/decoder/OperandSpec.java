@@ -334,20 +334,25 @@ abstract sealed class OperandSpec
         }
     }
 
-    /** X (DS:rSI, segment overridable) and Y (ES:rDI, never overridden): string instruction operands. */
+    /**
+     * X (DS:rSI, segment overridable) and Y (ES:rDI, never overridden): string instruction operands; and XLAT's
+     * DS:[rBX] (the AL index is implicit).
+     */
     static final class StringMem extends OperandSpec {
         final boolean destination;
         final SizeCode size;
+        final int base;
 
-        StringMem(boolean destination, SizeCode size) {
+        StringMem(boolean destination, SizeCode size, int base) {
             this.destination = destination;
             this.size = size;
+            this.base = base;
         }
 
         @Override
-        Operand decode(Cursor c) throws DecodeException {
+        Operand decode(Cursor c) {
             Segment segment = destination ? Segment.ES : c.segmentFor(Segment.DS);
-            return new Operand.Mem(size.bytes(c), segment, destination ? 7 : 6, Operand.Mem.NONE, 1, 0, c.asize);
+            return new Operand.Mem(size.bytes(c), segment, base, Operand.Mem.NONE, 1, 0, c.asize);
         }
     }
 
@@ -378,7 +383,7 @@ abstract sealed class OperandSpec
     static final class Is4Immediate extends OperandSpec {
         @Override
         Operand decode(Cursor c) {
-            return new Operand.Imm(c.code[c.immPos - 1] & 0xF, 0);
+            return new Operand.Imm(c.code[c.immPos - 1] & 0xF, 1);
         }
 
         @Override

@@ -264,6 +264,7 @@ final class TableParser {
             case "XMM0": return new OperandSpec.FixedReg(RegClass.XMM, 0, SizeCode.DQ);
             case "1": return new OperandSpec.Constant();
             case "I4": return new OperandSpec.Is4Immediate();
+            case "XLATb": return new OperandSpec.StringMem(false, SizeCode.B, 3);
             default: break;
         }
         int slash = s.indexOf('/');
@@ -309,8 +310,8 @@ final class TableParser {
             case 'J' -> new OperandSpec.Relative(SizeCode.parse(type));
             case 'A' -> new OperandSpec.FarPointer();
             case 'O' -> new OperandSpec.MemoryOffset(SizeCode.parse(type));
-            case 'X' -> new OperandSpec.StringMem(false, SizeCode.parse(type));
-            case 'Y' -> new OperandSpec.StringMem(true, SizeCode.parse(type));
+            case 'X' -> new OperandSpec.StringMem(false, SizeCode.parse(type), 6);
+            case 'Y' -> new OperandSpec.StringMem(true, SizeCode.parse(type), 7);
             case 'Z' -> new OperandSpec.OpcodeReg(SizeCode.parse(type));
             case 'L' -> new OperandSpec.Is4Reg(SizeCode.parse(type));
             default -> throw new IllegalArgumentException("unknown operand notation " + s);

@@ -122,6 +122,16 @@ final class OracleComparison {
             return counts.get(v);
         }
 
+        /** Adds another batch's results to this report. */
+        void merge(Report other) {
+            other.counts.forEach((k, v) -> counts.merge(k, v, Integer::sum));
+            other.explained.forEach((k, v) -> explained.merge(k, v, Integer::sum));
+            disagreements.addAll(other.disagreements);
+            onlyObjdumpRejects.addAll(other.onlyObjdumpRejects);
+            other.explainedSamples.forEach((k, v) -> explainedSamples.computeIfAbsent(k, x -> new ArrayList<>())
+                    .addAll(v));
+        }
+
         int accepted() {
             return count(Verdict.AGREE) + count(Verdict.EXPLAINED) + count(Verdict.DISAGREE);
         }
@@ -234,8 +244,7 @@ final class OracleComparison {
     private static Explanation explain(byte[] bytes, CodeSize mode, ObjdumpSyntax.First first, Instruction insn,
                                        DecodeException error, int depth) {
         boolean invalid = error != null && error.reason() == DecodeException.Reason.INVALID;
-        if (invalid && error.getMessage().startsWith("LOCK prefix")
-                && agreesWithout(bytes, mode, first, withoutPrefixes(bytes, mode, false, 0xF0), depth)) {
+        if (invalid && agreesWithout(bytes, mode, first, withoutPrefixes(bytes, mode, false, 0xF0), depth)) {
             return Explanation.LOCK_NOT_ALLOWED;
         }
         if (invalid && error.getMessage().contains("after a 66")
@@ -255,7 +264,7 @@ final class OracleComparison {
             return Explanation.MOV_TEST_REGISTER;
         }
         if (mode != CodeSize.BITS64 && invalid && op < bytes.length && (bytes[op] & 0xF0) != 0x40
-                && agrees(bytes, CodeSize.BITS64, first, depth)) {
+                && agrees(bytes, CodeSize.BITS64, first, 0)) {
             return Explanation.LONG_MODE_ONLY;
         }
         if (invalid && error.getMessage().contains("vvvv") && NativeCheck.vvvvRuleHolds()
