@@ -80,6 +80,12 @@ final class JitVcpuHandle implements VcpuHandle {
             return;
         }
         completePreviousExit();
+        if (shutdownPending) {
+            shutdownPending = false;
+            lastExit = ExitRequest.Kind.SHUTDOWN;
+            run.exit(ExitReason.SHUTDOWN);
+            return;
+        }
         vcpu.requestInterruptWindow = run.requestInterruptWindow() != 0;
         ExitRequest e = vcpu.run();
         lastExit = e.kind;
@@ -119,10 +125,13 @@ final class JitVcpuHandle implements VcpuHandle {
         }
         ExitRequest.Kind k = lastExit;
         lastExit = ExitRequest.Kind.NONE;
-        if (k != ExitRequest.Kind.NONE) {
-            ExitCompletions.complete(vcpu, k);
+        if (k != ExitRequest.Kind.NONE && !ExitCompletions.complete(vcpu, k)) {
+            shutdownPending = true;
         }
     }
+
+    /** Completing the last exit ended in a triple fault: the next run reports SHUTDOWN. */
+    private boolean shutdownPending;
 
     /** Fills the run area from jkvm's exit record, field for field as KVM does. */
     private void publish(ExitRequest e) {
@@ -198,6 +207,9 @@ final class JitVcpuHandle implements VcpuHandle {
 
     @Override
     public void setRegs(KvmRegs regs) {
+        // New registers from the VMM replace whatever instruction an exit left unfinished, as in KVM.
+        io.jkvm.translator.jit.sys.ExitCompletion.abandon(vcpu.cpu);
+        lastExit = ExitRequest.Kind.NONE;
         StateMapper.setRegs(vcpu.cpu, regs);
         vcpu.syncMode();
     }

@@ -1,6 +1,5 @@
 package io.jkvm.translator.jit;
 
-import io.jkvm.translator.decoder.Attribute;
 import io.jkvm.translator.decoder.Instruction;
 import io.jkvm.translator.decoder.Mnemonic;
 
@@ -15,9 +14,15 @@ public final class Emitters {
     private static final Map<Mnemonic, Emitter> INLINE = new EnumMap<>(Mnemonic.class);
     private static final Map<Mnemonic, Emitter> HELPER = new EnumMap<>(Mnemonic.class);
 
+    /** Mnemonics of the general-purpose families, whose inline emitters accept only GPR register operands. */
+    private static final java.util.Set<Mnemonic> GPR_FAMILIES;
+
     static {
         IntegerOps.register(INLINE);
         ControlOps.register(INLINE);
+        GPR_FAMILIES = java.util.EnumSet.copyOf(INLINE.keySet());
+        io.jkvm.translator.jit.sse.SseOps.register(INLINE,
+                new io.jkvm.translator.jit.sse.GenAccess(g -> g.mv, Gen.L_CPU, Gen.L_MEM));
     }
 
     private Emitters() {
@@ -25,12 +30,11 @@ public final class Emitters {
 
     /** The emitter for {@code insn}, or null when jkvm does not execute it (#UD). */
     public static Emitter forInstruction(Instruction insn) {
+        // Having an emitter is what makes an instruction executable; the decoder's DECODE_ONLY attribute only
+        // describes the default (e.g. the x87 control instructions jkvm does run are in the x87 family).
         Mnemonic m = insn.mnemonic();
-        if (m.is(Attribute.DECODE_ONLY)) {
-            return null;
-        }
         Emitter e = INLINE.get(m);
-        if (e != null && inlineApplies(insn)) {
+        if (e != null && (!GPR_FAMILIES.contains(m) || inlineApplies(insn))) {
             return e;
         }
         if (Helpers.forMnemonic(m) != null) {
