@@ -164,7 +164,10 @@ public final class Disassembler {
     private static String memory(Instruction insn, Operand.Mem m) {
         boolean moffs = m.base() == Operand.Mem.NONE && m.index() == Operand.Mem.NONE && opcode(insn) >= 0xA0
                 && opcode(insn) <= 0xA3;
-        StringBuilder s = new StringBuilder(moffs ? "" : sizeKeyword(m.size()));
+        // objdump shows no size for moffs and for the LGDT/SGDT pseudo-descriptor.
+        boolean descriptor = insn.mnemonic() == Mnemonic.LGDT || insn.mnemonic() == Mnemonic.LIDT
+                || insn.mnemonic() == Mnemonic.SGDT || insn.mnemonic() == Mnemonic.SIDT;
+        StringBuilder s = new StringBuilder(moffs || descriptor ? "" : sizeKeyword(m.size()));
         String[] regs = GPR[Integer.numberOfTrailingZeros(m.addressSize())];
         boolean string = insn.mnemonic().is(Attribute.STRING) || insn.mnemonic() == Mnemonic.XLAT;
         boolean absolute = m.base() == Operand.Mem.NONE && m.index() == Operand.Mem.NONE;
@@ -190,7 +193,10 @@ public final class Disassembler {
             if (any) {
                 s.append('+');
             }
-            s.append(regs[m.index()]).append('*').append(m.scale());
+            s.append(regs[m.index()]);
+            if (m.addressSize() != 2) {
+                s.append('*').append(m.scale()); // 16-bit forms have no scale: [bx+si]
+            }
             any = true;
         }
         if (m.base() == Operand.Mem.NONE) {

@@ -21,6 +21,8 @@ final class Form {
 
     int prefix = ANY;
     int reg = ANY;
+    /** A ModRM.reg value this row excludes (MOV Sreg,r/m cannot load CS), or {@link #ANY}. */
+    int regNot = ANY;
     int rm = ANY;
     /** {@link OperandSpec#MOD_MEM}, {@link OperandSpec#MOD_REG} or {@link #ANY}. */
     int mod = ANY;
@@ -85,6 +87,7 @@ final class Form {
 
     boolean matches(Cursor c) {
         if (reg != ANY && reg != c.reg) return false;
+        if (regNot != ANY && regNot == c.reg) return false;
         if (rm != ANY && rm != c.rm) return false;
         if (mod != ANY && mod != (c.mod == 3 ? OperandSpec.MOD_REG : OperandSpec.MOD_MEM)) return false;
         if (w != ANY && w != c.w) return false;

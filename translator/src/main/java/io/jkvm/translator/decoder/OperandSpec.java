@@ -33,7 +33,12 @@ abstract sealed class OperandSpec
                     yield new Operand.Reg(RegClass.OTHER, RegClass.BND_BASE + number, 16);
                 }
                 case TMM -> new Operand.Reg(RegClass.OTHER, RegClass.TMM_BASE + (number & 7), 1024);
-                case SEGMENT -> new Operand.Reg(RegClass.SEGMENT, number & 7, 2);
+                case SEGMENT -> {
+                    if (number > 5) {
+                        throw DecodeException.invalid("segment register 6 and 7 do not exist");
+                    }
+                    yield new Operand.Reg(RegClass.SEGMENT, number, 2);
+                }
                 case CONTROL -> new Operand.Reg(RegClass.CONTROL, number, c.mode == CodeSize.BITS64 ? 8 : 4);
                 case DEBUG -> new Operand.Reg(RegClass.DEBUG, number, c.mode == CodeSize.BITS64 ? 8 : 4);
             };

@@ -145,6 +145,7 @@ final class TableParser {
         }
 
         int condition = -1;
+        int regNot = Form.ANY;
         int modes = 0b111;
         int osize = 0, asize = 0;
         boolean lockable = false, d64 = false, f64 = false, modIgnored = false, rexBClear = false, vsib = false;
@@ -170,6 +171,8 @@ final class TableParser {
                 default -> {
                     if (a.startsWith("cc=")) {
                         condition = Integer.parseInt(a.substring(3));
+                    } else if (a.startsWith("notreg=")) {
+                        regNot = Integer.parseInt(a.substring(7));
                     } else {
                         throw new IllegalArgumentException("unknown attribute " + a);
                     }
@@ -195,6 +198,7 @@ final class TableParser {
             Form f = new Form(mnemonic, family.equals("cc") ? k : condition, operands, line);
             f.prefix = prefix;
             f.reg = reg;
+            f.regNot = regNot;
             f.rm = rm;
             f.mod = mod;
             f.modValue = modValue;
@@ -346,6 +350,6 @@ final class TableParser {
             "os64", "as16", "as32", "as64", "w0", "w1", "nrexb", "modignored", "vsib");
 
     private static boolean isAttribute(String s) {
-        return ATTRIBUTES.contains(s) || s.startsWith("cc=");
+        return ATTRIBUTES.contains(s) || s.startsWith("cc=") || s.startsWith("notreg=");
     }
 }

@@ -15,14 +15,19 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The host CPU as an oracle for whether bytes raise #UD in 64-bit mode, through a small C helper
- * ({@code native_probe.c}, compiled with gcc on first use) that runs each sequence in a contained sandbox. Only
- * used to verify the claim behind an explanation that objdump accepts an encoding the CPU rejects, and only for
- * vector and x87 encodings (never control transfers or system instructions).
+ * The host CPU as an oracle, through a small C helper ({@code native_probe.c}, compiled with gcc on first use)
+ * that runs byte sequences in a contained sandbox in 64-bit mode: whether they raise #UD, how many bytes ran and
+ * what RFLAGS ended as. Used to verify explanations that objdump accepts an encoding the CPU rejects (vector and
+ * x87 encodings only), and the flag masks of the general-purpose mnemonics. Never given control transfers or
+ * system instructions.
  */
 final class NativeCpu implements AutoCloseable {
 
     enum Outcome { UD, RAN, FAULTED, UNKNOWN }
+
+    /** What one run did: for {@link Outcome#RAN}, the bytes executed and RFLAGS at the end. */
+    record Result(Outcome outcome, int length, long rflags) {
+    }
 
     private static NativeCpu shared;
     private static boolean tried;
@@ -75,28 +80,34 @@ final class NativeCpu implements AutoCloseable {
         }
     }
 
-    /** Runs each sequence (at most 15 bytes) and reports what the CPU did. */
-    synchronized List<Outcome> run(List<byte[]> sequences) {
-        List<Outcome> result = new ArrayList<>(sequences.size());
+    /** Runs each sequence and reports only whether the CPU raised #UD, ran it or faulted. */
+    List<Outcome> run(List<byte[]> sequences) {
+        return execute(sequences).stream().map(Result::outcome).toList();
+    }
+
+    /** Runs each program (at most 64 bytes, ending where execution should stop) and reports what the CPU did. */
+    synchronized List<Result> execute(List<byte[]> programs) {
+        List<Result> result = new ArrayList<>(programs.size());
         try {
-            for (byte[] s : sequences) {
+            for (byte[] s : programs) {
                 in.println(HexFormat.of().formatHex(s));
             }
-            for (int i = 0; i < sequences.size(); i++) {
+            for (int i = 0; i < programs.size(); i++) {
                 String line = out.readLine();
                 if (line == null) {
-                    result.add(Outcome.UNKNOWN);
+                    result.add(new Result(Outcome.UNKNOWN, 0, 0));
                 } else if (line.equals("UD")) {
-                    result.add(Outcome.UD);
+                    result.add(new Result(Outcome.UD, 0, 0));
                 } else if (line.startsWith("OK")) {
-                    result.add(Outcome.RAN);
+                    String[] f = line.split(" ");
+                    result.add(new Result(Outcome.RAN, Integer.parseInt(f[1]), Long.parseUnsignedLong(f[2], 16)));
                 } else {
-                    result.add(Outcome.FAULTED);
+                    result.add(new Result(Outcome.FAULTED, 0, 0));
                 }
             }
         } catch (IOException e) {
-            while (result.size() < sequences.size()) {
-                result.add(Outcome.UNKNOWN);
+            while (result.size() < programs.size()) {
+                result.add(new Result(Outcome.UNKNOWN, 0, 0));
             }
         }
         return result;

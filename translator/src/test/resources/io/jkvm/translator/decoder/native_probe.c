@@ -2,10 +2,12 @@
  * The host CPU as an oracle for "does this encoding raise #UD?" (and, when it runs through, its length).
  * Used by the decoder tests only to verify claims that objdump accepts bytes the CPU rejects.
  *
- * Protocol: one hex-encoded byte sequence per stdin line; one answer per stdout line:
- *   "UD"           the CPU raised #UD (SIGILL) before executing anything,
- *   "OK <length>"  it executed and fell through to the int3 padding placed right after the bytes,
- *   "FAULT <sig>"  it decoded and then faulted (memory, #GP, #DE ...): decoded, so not #UD.
+ * Protocol: one hex-encoded byte sequence (at most 64 bytes: a short program) per stdin line; one answer per
+ * stdout line:
+ *   "UD"                   the CPU raised #UD (SIGILL) before executing anything,
+ *   "OK <length> <rflags>" it executed and fell through to the int3 padding placed right after the bytes,
+ *                          having run <length> bytes, and RFLAGS (hex) was <rflags> at that point,
+ *   "FAULT <sig>"          it decoded and then faulted (memory, #GP, #DE ...): decoded, so not #UD.
  *
  * Containment: the bytes run in a page in the middle of a 4 GiB PROT_NONE reservation, with every general
  * register 0 and RSP in the middle of another such reservation, so that any disp32, RIP-relative or stack access
@@ -28,6 +30,7 @@
 static sigjmp_buf env;
 static volatile sig_atomic_t caught;
 static volatile uintptr_t fault_rip;
+static volatile uint64_t fault_flags;
 unsigned char *code_page;
 uintptr_t probe_target, probe_stack;
 
@@ -35,6 +38,7 @@ static void on_signal(int sig, siginfo_t *si, void *ctx) {
     (void) si;
     caught = sig;
     fault_rip = ((ucontext_t *) ctx)->uc_mcontext.gregs[REG_RIP];
+    fault_flags = ((ucontext_t *) ctx)->uc_mcontext.gregs[REG_EFL];
     siglongjmp(env, 1);
 }
 
@@ -72,10 +76,10 @@ int main(void) {
     probe_stack = (uintptr_t) middle_of_reservation(PROT_READ | PROT_WRITE) + 4096;
     probe_target = (uintptr_t) code_page;
 
-    char line[128];
+    char line[512];
     while (fgets(line, sizeof line, stdin)) {
         int n = 0;
-        for (char *p = line; p[0] && p[1] && p[0] != '\n' && n < 15; p += 2) {
+        for (char *p = line; p[0] && p[1] && p[0] != '\n' && n < 64; p += 2) {
             code_page[n++] = (unsigned char) (hex(p[0]) << 4 | hex(p[1]));
         }
         memset(code_page + n, 0xCC, 64);
@@ -98,7 +102,7 @@ int main(void) {
         if (caught == SIGILL) {
             printf("UD\n");
         } else if (caught == SIGTRAP) {
-            printf("OK %ld\n", (long) (fault_rip - 1 - (uintptr_t) code_page));
+            printf("OK %ld %lx\n", (long) (fault_rip - 1 - (uintptr_t) code_page), (unsigned long) fault_flags);
         } else {
             printf("FAULT %d\n", (int) caught);
         }
