@@ -7,7 +7,7 @@ import io.jkvm.translator.cpu.VcpuConfig;
  * some instructions on these ({@code guest_cpuid_has}), so a VMM that does not advertise a feature gets the fault
  * a CPU without it would raise. Lookups are exact (function and, where significant, index), with no fallback.
  */
-public enum GuestFeatures {
+enum GuestFeatures {
     // CPUID.1:EDX
     FXSR(1, 0, Reg.EDX, 24),
     // CPUID.1:ECX

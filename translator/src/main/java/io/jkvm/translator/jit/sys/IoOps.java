@@ -26,7 +26,7 @@ import io.jkvm.translator.jit.Trap;
  * <p>KVM's {@code KVM_X86_QUIRK_OUT_7E_INC_RIP} (on by default) is reproduced: a plain OUT to port 0x7E has RIP
  * past the instruction already at the exit. Like KVM, a completion is dropped when the VMM moved RIP meanwhile.
  */
-public final class IoOps {
+final class IoOps {
     private static final int QUIRK_PORT = 0x7e;
 
     private IoOps() {

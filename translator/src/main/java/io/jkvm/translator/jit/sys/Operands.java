@@ -13,7 +13,7 @@ import io.jkvm.translator.jit.MemoryPort;
  * register writes, address-size wrap, which segment bases apply in 64-bit mode), for code that runs on the
  * {@link CpuState} directly.
  */
-public final class Operands {
+final class Operands {
     private Operands() {
     }
 
