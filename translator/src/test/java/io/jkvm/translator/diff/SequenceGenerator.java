@@ -427,7 +427,8 @@ final class SequenceGenerator {
             }
             long span = (rnd.nextInt(10) == 0 ? DiffLayout.SCRATCH_SIZE - 0x200 : DiffLayout.DATA_SIZE) - size;
             long a = DiffLayout.SCRATCH + rnd.nextLong(span);
-            if (rnd.nextInt(4) != 0) {
+            // Mostly aligned (legacy SSE needs 16-byte alignment for most m128 operands, #GP otherwise).
+            if (rnd.nextInt(size == 16 ? 10 : 4) != 0) {
                 a &= -Math.min(size, 16);
             }
             return a;
@@ -1132,11 +1133,14 @@ final class SequenceGenerator {
                 case 1, 2 -> compares ? (rnd.nextBoolean() ? "repe " : "repne ") : "rep ";
                 default -> compares ? "repne " : "rep ";
             };
+            // With a 32-bit address size the string instruction uses ESI/EDI/ECX: the upper halves must not count.
+            boolean addr32 = rnd.nextInt(4) == 0;
+            long junk = addr32 && rnd.nextBoolean() ? (long) rnd.nextInt() << 32 : 0;
             if (!op.equals("stos") && !op.equals("scas")) {
-                load(RSI, DiffLayout.SCRATCH + 0x300 + rnd.nextInt(0xa00));
+                load(RSI, junk | DiffLayout.SCRATCH + 0x300 + rnd.nextInt(0xa00));
             }
             if (!op.equals("lods")) {
-                load(RDI, DiffLayout.SCRATCH + 0x300 + rnd.nextInt(0xa00));
+                load(RDI, junk | DiffLayout.SCRATCH + 0x300 + rnd.nextInt(0xa00));
             }
             // Mostly a small count; sometimes whatever RCX holds, so that the string runs into a guard page and
             // faults in the middle (with the registers of the faulting iteration).
@@ -1145,7 +1149,8 @@ final class SequenceGenerator {
             }
             // lods with rep is legal but pointless; plain forms use no count.
             Mnemonic m = Mnemonic.valueOf(op.toUpperCase());
-            emit(rep + op + suffix, new FlagFlow.Effect(m, -1, size, FlagFlow.DYNAMIC, !rep.isEmpty()));
+            emit((addr32 ? "addr32 " : "") + rep + op + suffix,
+                    new FlagFlow.Effect(m, -1, size, FlagFlow.DYNAMIC, !rep.isEmpty()));
             clobber(RSI, RDI, RCX);
             if (op.equals("lods")) {
                 clobber(RAX);

@@ -72,6 +72,7 @@ class SequenceGeneratorTest {
                 note(forms, l, "^(sh|sa|ro|rc)[lr] \\w.*, 0x0$", "shift by 0");
                 note(forms, l, "^(sh|sa|ro|rc)[lr] .*, 1$", "shift by 1");
                 note(forms, l, "\\[rsp", "RSP base");
+                note(forms, l, "^addr32 ", "32-bit address size string instruction");
             }
         }
         assertEquals(List.of(), tainted, "the generator must define flags before reading them");
@@ -93,7 +94,8 @@ class SequenceGeneratorTest {
         assertEquals(Set.of(), missing, "mnemonics the generator never produced");
         assertEquals(new TreeSet<>(List.of("8-bit high register", "32-bit address size", "RIP-relative",
                 "index without base", "absolute disp32", "moffs load", "LOCK", "REP", "REPE", "REPNE",
-                "count in CL", "shift by 0", "shift by 1", "RSP base")), forms, "operand forms");
+                "count in CL", "shift by 0", "shift by 1", "RSP base", "32-bit address size string instruction")),
+                forms, "operand forms");
     }
 
     private static void note(Set<String> forms, String line, String regex, String name) {
