@@ -71,9 +71,10 @@ final class DataOps {
 
     /**
      * RCL/RCR: rotate the operand and CF together, a (width + 1)-bit rotation. The count is masked to 5 bits (6
-     * with a 64-bit operand), then taken modulo 9 and 17 for byte and word operands. A zero count changes nothing,
-     * flags included. CF is the last bit rotated out; OF is defined for a count of 1 and computed the same way
-     * otherwise (RCL: MSB of the result XOR CF; RCR: XOR of the two most significant result bits).
+     * with a 64-bit operand), then taken modulo 9 and 17 for byte and word operands. A zero count changes no flag
+     * and no value (a 32-bit register destination is still zero-extended). CF is the last bit rotated out; OF is
+     * defined for a count of 1 and computed the same way otherwise (RCL: MSB of the result XOR CF; RCR: XOR of the
+     * two most significant result bits).
      */
     private static int rotateThroughCarry(CpuState cpu, MemoryPort mem, Instruction insn, boolean left) {
         int size = insn.operandSize();
@@ -87,6 +88,11 @@ final class DataOps {
         }
         long value = Operands.read(cpu, mem, dst, size);
         if (count == 0) {
+            // Nothing rotates and no flag changes, but a 32-bit register is still written, which clears its upper
+            // half (what the host CPU does; the differential sweep caught it).
+            if (dst instanceof Operand.Reg && size == 4) {
+                Operands.write(cpu, mem, dst, size, value);
+            }
             Operands.retire(cpu, insn);
             return Status.CONTINUE;
         }

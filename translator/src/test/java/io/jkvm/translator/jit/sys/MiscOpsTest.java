@@ -170,6 +170,13 @@ class MiscOpsTest {
         assertEquals(Status.CONTINUE, m.exec("66 d1 d8"));
         assertEquals(0x8000, cpu.gpr[CpuState.RAX]);
         assertEquals(Flags.CF | Flags.OF, cpu.getRflags() & (Flags.CF | Flags.OF));
+        // A count masked to 0 changes nothing, but a 32-bit register write still clears the upper half.
+        cpu.gpr[CpuState.RSI] = 0x7fffffffffffffffL;
+        cpu.gpr[CpuState.RCX] = 0x20;
+        before = cpu.getRflags();
+        assertEquals(Status.CONTINUE, m.exec("d3 d6"));           // rcl %cl, %esi
+        assertEquals(0xffffffffL, cpu.gpr[CpuState.RSI]);
+        assertEquals(before, cpu.getRflags());
         // 64-bit: count 33 is not reduced.
         cpu.gpr[CpuState.RAX] = 1;
         cpu.gpr[CpuState.RCX] = 33;
