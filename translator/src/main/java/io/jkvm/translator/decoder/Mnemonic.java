@@ -61,6 +61,10 @@ public enum Mnemonic {
     TEST(0, OSZAPC, AF, ""),
     XCHG(""),
     MOV(""),
+    /** MOV to or from CR0-CR15 (0F 20 / 0F 22). */
+    MOV_CR("VM_EXIT PRIVILEGED SERIALIZING"),
+    /** MOV to or from DR0-DR7 (0F 21 / 0F 23). */
+    MOV_DR("VM_EXIT PRIVILEGED"),
     LEA(""),
     PAUSE(""),
     NOP(""),
@@ -87,6 +91,7 @@ public enum Mnemonic {
     RCR(CF, OF | CF, OF, ""),
     SHL(0, OSZAPC, OF | AF, ""),
     SHR(0, OSZAPC, OF | AF, ""),
+    /** Never decoded: Intel's other name for SHL (/4), whose /6 alias the decoder also reports as SHL. */
     SAL(0, OSZAPC, OF | AF, ""),
     SAR(0, OSZAPC, OF | AF, ""),
     RET("BRANCH RETURN IMPLICIT_MEMORY"),
@@ -623,6 +628,7 @@ public enum Mnemonic {
     XCRYPTCTR("DECODE_ONLY"),
     XCRYPTCFB("DECODE_ONLY"),
     XCRYPTOFB("DECODE_ONLY"),
+
     // ---- x87 FPU (D8-DF)
     FADD("X87 DECODE_ONLY"),
     FMUL("X87 DECODE_ONLY"),
@@ -1563,6 +1569,7 @@ public enum Mnemonic {
     VFCMULCPH("AVX DECODE_ONLY"),
     VFMULCSH("AVX DECODE_ONLY"),
     VFCMULCSH("AVX DECODE_ONLY"),
+
     // ---- AMD XOP, TBM, LWP
     VPMACSSWW("AVX DECODE_ONLY"),
     VPMACSSWD("AVX DECODE_ONLY"),
@@ -1655,11 +1662,7 @@ public enum Mnemonic {
     PFRCPIT2("MMX DECODE_ONLY"),
     PMULHRW("MMX DECODE_ONLY"),
     PSWAPD("MMX DECODE_ONLY"),
-    PAVGUSB("MMX DECODE_ONLY"),
-
-    // ---- General-purpose, system, MMX and SSE-SSE4.2 (the legacy opcode maps), in table order
-    MOV_CR("VM_EXIT PRIVILEGED SERIALIZING"),
-    MOV_DR("VM_EXIT PRIVILEGED");
+    PAVGUSB("MMX DECODE_ONLY");
 
     private final int flagsRead;
     private final int flagsWritten;

@@ -4,8 +4,10 @@ package io.jkvm.translator.decoder;
 public enum Segment {
     ES, CS, SS, DS, FS, GS;
 
+    private static final Segment[] BY_NUMBER = values();
+
     /** The segment with hardware number 0-5. */
     public static Segment of(int number) {
-        return values()[number];
+        return BY_NUMBER[number];
     }
 }

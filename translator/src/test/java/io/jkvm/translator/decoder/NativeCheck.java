@@ -15,6 +15,17 @@ final class NativeCheck {
 
     private static Boolean vvvvRule;
     private static Boolean pauseRexB;
+    private static Boolean movCs;
+
+    /** Whether the host raises #UD for MOV CS,EAX (8E C8). */
+    static synchronized boolean movToCsRaisesUd() {
+        if (movCs == null) {
+            NativeCpu cpu = NativeCpu.get();
+            movCs = cpu != null && cpu.run(List.of(java.util.HexFormat.of().parseHex("8ec8"))).getFirst()
+                    == NativeCpu.Outcome.UD;
+        }
+        return movCs;
+    }
 
     /** Whether F3 REX.WB 90 exchanges r8 and rax on the host (it runs {@code mov r8d,1; F3 49 90; div rax}). */
     static synchronized boolean pauseWithRexBExchanges() {

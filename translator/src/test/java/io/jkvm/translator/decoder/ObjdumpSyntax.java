@@ -48,8 +48,9 @@ final class ObjdumpSyntax {
             }
             text.append(line.text());
             String t = stripComment(line.text());
-            // "(bad)" anywhere, also as an operand ("maskmovq mm3,(bad)", "{rn-bad}"), is objdump's "invalid".
-            if (t.contains("(bad)") || t.contains("bad}") || t.startsWith(".byte")) {
+            // "(bad)" anywhere, also as an operand ("maskmovq mm3,(bad)", "{rn-bad}"), is objdump's "invalid", and
+            // so is "?" for a segment register that does not exist ("mov ?,ebp").
+            if (t.contains("(bad)") || t.contains("bad}") || t.startsWith(".byte") || t.matches(".*[ ,]\\?(,.*)?$")) {
                 return new First(length, "", "", text.toString(), true);
             }
             String[] words = t.split("\\s+", -1);

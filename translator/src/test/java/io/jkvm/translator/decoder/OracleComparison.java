@@ -88,7 +88,13 @@ final class OracleComparison {
          * the prefix does not change. Verified: jkvm decodes XCHG with REX.B set, and the host CPU, running
          * {@code mov r8d,1; F3 49 90; div rax}, does not divide by zero, so the exchange happened.
          */
-        PAUSE_WITH_REX_B
+        PAUSE_WITH_REX_B,
+        /**
+         * MOV CS,r/m (8E /1): the CPU raises #UD (loading CS takes a far transfer), objdump prints it. Verified:
+         * with ModRM.reg naming DS instead jkvm decodes objdump's length, and the host CPU raises #UD for
+         * {@code 8E C8} (checked once).
+         */
+        MOV_TO_CS
     }
 
     record Outcome(byte[] bytes, ObjdumpSyntax.First objdump, Instruction jkvm, DecodeException error,
@@ -274,6 +280,19 @@ final class OracleComparison {
         if (insn != null && insn.mnemonic() == Mnemonic.XCHG && insn.has(Prefix.REP) && first.mnemonic().equals("pause")
                 && insn.length() == first.length() && NativeCheck.pauseWithRexBExchanges()) {
             return Explanation.PAUSE_WITH_REX_B;
+        }
+        if (invalid && first.mnemonic().equals("mov") && first.operands().startsWith("cs,")
+                && NativeCheck.movToCsRaisesUd()) {
+            int p = prefixEnd(bytes, mode);
+            if (p + 1 < bytes.length && (bytes[p] & 0xFF) == 0x8E && ((bytes[p + 1] >> 3) & 7) == 1) {
+                byte[] ds = bytes.clone();
+                ds[p + 1] = (byte) (ds[p + 1] ^ 0x10); // reg 1 (CS) -> 3 (DS)
+                ObjdumpSyntax.First asDs = new ObjdumpSyntax.First(first.length(), "mov",
+                        "ds," + first.operands().substring(3), first.text(), false);
+                if (agrees(ds, mode, asDs, depth)) {
+                    return Explanation.MOV_TO_CS;
+                }
+            }
         }
         if (invalid && NativeCheck.raisesUd(bytes, mode, first)) {
             return Explanation.HOST_CPU_RAISES_UD;
