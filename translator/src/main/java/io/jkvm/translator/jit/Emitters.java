@@ -43,6 +43,11 @@ public final class Emitters {
         return e;
     }
 
+    /** Whether {@code insn} runs as a {@link HelperOp} (which may read or write any state, and fault). */
+    static boolean isHelper(Instruction insn) {
+        return forInstruction(insn) instanceof HelperEmitter;
+    }
+
     /** Inline emitters handle GPR/memory/immediate forms; other register classes go to the helper. */
     private static boolean inlineApplies(Instruction insn) {
         for (var o : insn.operands()) {

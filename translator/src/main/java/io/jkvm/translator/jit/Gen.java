@@ -255,26 +255,117 @@ public final class Gen {
 
     // ---------------------------------------------------------------- memory
 
-    /** Loads {@code size} bytes from the linear address in long local {@code addr}. */
+    private static final String VH = "java/lang/invoke/VarHandle";
+    private static final String SEGMENT = "Ljava/lang/foreign/MemorySegment;";
+
+    /**
+     * Loads {@code size} bytes from the linear address in long local {@code addr}: the TLB probe of {@link Mem}
+     * spelled out inline, a force-inlined {@code VarHandle} access on a hit, {@link MemoryPort#loadSlow} otherwise.
+     */
     public void loadMem(int addr, int size) {
-        mv.visitVarInsn(ALOAD, L_TR);
-        lload(L_USER);
+        Label slow = new Label();
+        Label done = new Label();
+        int idx = tlbProbe(L_TR, addr, size, slow);
+        mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
+        hostAddress(L_TR, addr, idx);
+        mv.visitMethodInsn(INVOKEVIRTUAL, VH, "get", "(" + SEGMENT + "J)" + javaType(size), false);
+        if (size == 8) {
+            mv.visitJumpInsn(GOTO, done);
+        } else {
+            mv.visitInsn(I2L);
+            mask(size);
+            mv.visitJumpInsn(GOTO, done);
+        }
+        mv.visitLabel(slow);
         mv.visitVarInsn(ALOAD, L_MEM);
         lload(addr);
-        mv.visitMethodInsn(INVOKESTATIC, MEM, "ld" + size * 8, "([JJL" + PORT + ";J)J", false);
+        iconst(size);
+        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, "loadSlow", "(JI)J", false);
+        mv.visitLabel(done);
     }
 
     /** Stores the long on the stack ({@code size} bytes) at the linear address in long local {@code addr}. */
     public void storeMem(int addr, int size) {
         int v = temp();
         lstore(v);
-        mv.visitVarInsn(ALOAD, L_TW);
-        lload(L_USER);
+        Label slow = new Label();
+        Label done = new Label();
+        int idx = tlbProbe(L_TW, addr, size, slow);
+        mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
+        hostAddress(L_TW, addr, idx);
+        lload(v);
+        if (size < 8) {
+            mv.visitInsn(L2I);
+            if (size == 1) {
+                mv.visitInsn(I2B);
+            } else if (size == 2) {
+                mv.visitInsn(I2S);
+            }
+        }
+        mv.visitMethodInsn(INVOKEVIRTUAL, VH, "set", "(" + SEGMENT + "J" + javaType(size) + ")V", false);
+        mv.visitJumpInsn(GOTO, done);
+        mv.visitLabel(slow);
         mv.visitVarInsn(ALOAD, L_MEM);
         lload(addr);
+        iconst(size);
         lload(v);
-        mv.visitMethodInsn(INVOKESTATIC, MEM, "st" + size * 8, "([JJL" + PORT + ";JJ)V", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, "storeSlow", "(JIJ)V", false);
+        mv.visitLabel(done);
         storedToMemory = true;
+    }
+
+    private static String javaType(int size) {
+        return switch (size) {
+            case 1 -> "B";
+            case 2 -> "S";
+            case 4 -> "I";
+            default -> "J";
+        };
+    }
+
+    /**
+     * Emits the TLB probe for an access of {@code size} bytes at the address in {@code addr}: jumps to {@code miss}
+     * unless the entry indexed by the first byte's page is tagged with the LAST byte's page (see {@link Mem}).
+     * Returns the int local holding the entry index.
+     */
+    private int tlbProbe(int tlb, int addr, int size, Label miss) {
+        int idx = temp();
+        lload(addr);
+        iconst(12);
+        mv.visitInsn(LUSHR);
+        mv.visitInsn(L2I);
+        iconst(Mem.TLB_MASK);
+        mv.visitInsn(IAND);
+        iconst(1);
+        mv.visitInsn(ISHL);
+        mv.visitVarInsn(ISTORE, idx);
+        mv.visitVarInsn(ALOAD, tlb);
+        mv.visitVarInsn(ILOAD, idx);
+        mv.visitInsn(LALOAD);
+        lload(addr);
+        if (size > 1) {
+            lconst(size - 1);
+            mv.visitInsn(LADD);
+        }
+        lconst(Mem.PAGE_MASK);
+        mv.visitInsn(LAND);
+        lload(L_USER);
+        mv.visitInsn(LOR);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFNE, miss);
+        return idx;
+    }
+
+    /** Pushes {@code Mem.ALL} and the host address {@code addr + addend}. */
+    private void hostAddress(int tlb, int addr, int idx) {
+        mv.visitFieldInsn(GETSTATIC, MEM, "ALL", SEGMENT);
+        lload(addr);
+        mv.visitVarInsn(ALOAD, tlb);
+        mv.visitVarInsn(ILOAD, idx);
+        iconst(1);
+        mv.visitInsn(IADD);
+        mv.visitInsn(LALOAD);
+        mv.visitInsn(LADD);
     }
 
     /** Whether the current instruction stored to memory (so the pending-exit test is needed after it). */
@@ -347,8 +438,28 @@ public final class Gen {
 
     // ---------------------------------------------------------------- flags
 
+    /** Whether SSE instructions cannot fault with #UD/#NM in this region (part of the region's mode key). */
+    public boolean sseUsable() {
+        return region.sseUsable;
+    }
+
+    /** Arithmetic flags that may be read after the current instruction (see {@link FlagLiveness}). */
+    int liveFlagsAfter = FlagLiveness.ARITH;
+
+    /**
+     * Whether any flag the current instruction writes can be observed: emitters skip their flag computation when
+     * not (C2 would drop dead local stores anyway, but not calls it cannot inline, and the bytecode stays smaller).
+     */
+    public boolean flagsNeeded() {
+        return (insn.mnemonic().flagsWritten() & liveFlagsAfter) != 0;
+    }
+
     /** Records lazy flags: op constant, dst and src from long locals ({@code -1} for "leave as is"). */
     public void setFlags(int kind, int size, int dstSlot, int srcSlot, int src2Slot) {
+        if (!flagsNeeded()) {
+            knownCcOp = -1;
+            return;
+        }
         int op = Flags.op(kind, size);
         iconst(op);
         mv.visitVarInsn(ISTORE, L_CCOP);

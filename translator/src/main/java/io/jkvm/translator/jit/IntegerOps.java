@@ -367,22 +367,51 @@ final class IntegerOps {
         g.mv.visitJumpInsn(IFEQ, skip);
         d.load();
         g.lstore(a);
-        g.lload(a);
-        g.lload(cnt);
-        g.mv.visitInsn(L2I);
-        g.iconst(size);
-        g.mv.visitMethodInsn(INVOKESTATIC, SEM, which, "(JII)J", false);
+        if (i.operands().size() < 2 || i.operand(1) instanceof Operand.Imm) {
+            // Constant count: a plain shift pair C2 turns into one rotate, no call (see inlineRotate).
+            int c = i.operands().size() < 2 ? 1 : (int) (((Operand.Imm) i.operand(1)).value() & (size == 8 ? 63 : 31));
+            inlineRotate(g, a, c % (size * 8), size, which.equals("rol"));
+        } else {
+            g.lload(a);
+            g.lload(cnt);
+            g.mv.visitInsn(L2I);
+            g.iconst(size);
+            g.mv.visitMethodInsn(INVOKESTATIC, SEM, which, "(JII)J", false);
+        }
         g.lstore(r);
         g.lload(r);
         d.store();
-        g.arithFlags();
-        g.lload(r);
-        g.iconst(size);
-        g.mv.visitMethodInsn(INVOKESTATIC, SEM, which + "Flags", "(JJI)J", false);
-        g.lstore(f);
-        g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        if (g.flagsNeeded()) {
+            g.arithFlags();
+            g.lload(r);
+            g.iconst(size);
+            g.mv.visitMethodInsn(INVOKESTATIC, SEM, which + "Flags", "(JJI)J", false);
+            g.lstore(f);
+            g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        }
         g.mv.visitLabel(skip);
         g.knownCcOp = -1;
+    }
+
+    /**
+     * Pushes {@code a} (zero-extended, {@code size} bytes) rotated by the constant {@code c}, as bytecode: calls to
+     * semantic helpers in large regions can exceed C2's inlining budget, and a real call spills every guest register.
+     */
+    private static void inlineRotate(Gen g, int a, int c, int size, boolean left) {
+        int bits = size * 8;
+        if (c == 0) {
+            g.lload(a);
+            return;
+        }
+        int first = left ? c : bits - c;
+        g.lload(a);
+        g.iconst(first);
+        g.mv.visitInsn(LSHL);
+        g.lload(a);
+        g.iconst(bits - first);
+        g.mv.visitInsn(LUSHR);
+        g.mv.visitInsn(LOR);
+        g.mask(size);
     }
 
     private static void doubleShift(Gen g, String which) {
@@ -415,14 +444,16 @@ final class IntegerOps {
         g.lstore(r);
         g.lload(r);
         d.store();
-        g.lload(a);
-        g.lload(b);
-        g.lload(cnt);
-        g.mv.visitInsn(L2I);
-        g.iconst(size);
-        g.mv.visitMethodInsn(INVOKESTATIC, SEM, which + "Flags", "(JJII)J", false);
-        g.lstore(f);
-        g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        if (g.flagsNeeded()) {
+            g.lload(a);
+            g.lload(b);
+            g.lload(cnt);
+            g.mv.visitInsn(L2I);
+            g.iconst(size);
+            g.mv.visitMethodInsn(INVOKESTATIC, SEM, which + "Flags", "(JJII)J", false);
+            g.lstore(f);
+            g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        }
         g.mv.visitLabel(skip);
         g.knownCcOp = -1;
     }
@@ -563,15 +594,20 @@ final class IntegerOps {
         g.iconst(size);
         g.mv.visitMethodInsn(INVOKESTATIC, SEM, which, "(JJI)J", false);
         g.lstore(r);
-        g.arithFlags();
-        g.lload(s);
-        g.lload(r);
-        g.iconst(size);
-        g.mv.visitMethodInsn(INVOKESTATIC, SEM, which + "Flags", "(JJJI)J", false);
-        g.lstore(f);
+        boolean flags = g.flagsNeeded();
+        if (flags) {
+            g.arithFlags();
+            g.lload(s);
+            g.lload(r);
+            g.iconst(size);
+            g.mv.visitMethodInsn(INVOKESTATIC, SEM, which + "Flags", "(JJJI)J", false);
+            g.lstore(f);
+        }
         g.lload(r);
         d.store();
-        g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        if (flags) {
+            g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        }
     }
 
     /** BT/BTS/BTR/BTC: {@code op} 0 = test, 1 = set, 2 = reset, 3 = complement. */
@@ -610,17 +646,20 @@ final class IntegerOps {
         g.lstore(bit);
         d.load();
         g.lstore(v);
-        g.arithFlags();
-        g.lconst(~Flags.CF);
-        g.mv.visitInsn(LAND);
-        g.lload(v);
-        g.lload(bit);
-        g.mv.visitInsn(L2I);
-        g.mv.visitInsn(LUSHR);
-        g.lconst(1);
-        g.mv.visitInsn(LAND);
-        g.mv.visitInsn(LOR);
-        g.lstore(f);
+        boolean flags = g.flagsNeeded();
+        if (flags) {
+            g.arithFlags();
+            g.lconst(~Flags.CF);
+            g.mv.visitInsn(LAND);
+            g.lload(v);
+            g.lload(bit);
+            g.mv.visitInsn(L2I);
+            g.mv.visitInsn(LUSHR);
+            g.lconst(1);
+            g.mv.visitInsn(LAND);
+            g.mv.visitInsn(LOR);
+            g.lstore(f);
+        }
         if (op != 0) {
             g.lload(v);
             g.lconst(1);
@@ -638,7 +677,9 @@ final class IntegerOps {
             }
             d.store();
         }
-        g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        if (flags) {
+            g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
+        }
     }
 
     private static void xadd(Gen g, Instruction i) {

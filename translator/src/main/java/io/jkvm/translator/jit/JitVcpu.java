@@ -273,7 +273,14 @@ public final class JitVcpu {
     private int modeKey(boolean oneInstruction) {
         int codeSize = cpu.codeSize();
         int stack = stackSize();
-        return codeSize | cpu.cpl() << 4 | stack << 8 | (oneInstruction ? SINGLE_STEP_KEY : 0);
+        return codeSize | cpu.cpl() << 4 | stack << 8 | (oneInstruction ? SINGLE_STEP_KEY : 0)
+                | (sseUsable() ? SSE_KEY : 0);
+    }
+
+    private static final int SSE_KEY = 1 << 17;
+
+    private boolean sseUsable() {
+        return (cpu.cr0 & (CpuState.CR0_EM | CpuState.CR0_TS)) == 0 && (cpu.cr4 & CpuState.CR4_OSFXSR) != 0;
     }
 
     private int stackSize() {
@@ -349,7 +356,7 @@ public final class JitVcpu {
             default -> CodeSize.BITS16;
         };
         RegionCompiler rc = new RegionCompiler(mode, cpu.cpl(), stackSize(), key.rip(), source,
-                oneInstruction ? 1 : RegionCompiler.MAX_INSTRUCTIONS);
+                oneInstruction ? 1 : RegionCompiler.MAX_INSTRUCTIONS).withSse(sseUsable());
         RegionCompiler.Result result = rc.compile(Engine.nextClassName());
         // Mark the translated bytes as code so that stores to them take the slow path and invalidate the region.
         for (long[] range : result.codeRanges()) {

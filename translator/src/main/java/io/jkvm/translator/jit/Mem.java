@@ -24,6 +24,17 @@ public final class Mem {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
+    /**
+     * Direct access handles for generated code. Region code probes the TLB itself and calls these
+     * {@link java.lang.invoke.VarHandle}s: their invokers are {@code @ForceInline}, so C2 inlines them even in large
+     * regions, where calls to a helper such as {@link #ld32} hit C2's inlining budget ({@code DesiredMethodLimit},
+     * 8,000 bytecode bytes per compilation; one segment access through a helper costs about 800 of them).
+     */
+    public static final java.lang.invoke.VarHandle H8 = U8.varHandle();
+    public static final java.lang.invoke.VarHandle H16 = U16.varHandle();
+    public static final java.lang.invoke.VarHandle H32 = U32.varHandle();
+    public static final java.lang.invoke.VarHandle H64 = U64.varHandle();
+
     static final int TLB_BITS = 12;
     static final int TLB_MASK = (1 << TLB_BITS) - 1;
     static final long PAGE_MASK = ~0xfffL;

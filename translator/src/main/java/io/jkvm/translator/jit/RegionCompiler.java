@@ -37,11 +37,15 @@ import static org.objectweb.asm.Opcodes.*;
 public final class RegionCompiler {
     /** Size caps: HotSpot does not JIT methods over 8,000 bytecode bytes (DontCompileHugeMethods). */
     static final int MAX_INSTRUCTIONS = 400;
+    /** Bytecode bytes a region's method may have: below HotSpot's HugeMethodLimit (8,000) with room to spare. */
+    static final int MAX_METHOD_BYTES = Integer.getInteger("jkvm.region.maxBytes", 7_600);
     static final int MAX_BLOCKS = 48;
     static final int MAX_BLOCK_INSTRUCTIONS = 64;
 
     private final CodeSize mode;
     private final int cpl;
+    /** CR0.EM = CR0.TS = 0 and CR4.OSFXSR = 1: SSE instructions need no run-time #UD/#NM test. */
+    boolean sseUsable;
     final int stackSize;
     private final long entry;
     private final CodeSource code;
@@ -87,6 +91,12 @@ public final class RegionCompiler {
         return cpl;
     }
 
+    /** Declares that the region runs only while SSE is usable (the caller keys the region by it). */
+    public RegionCompiler withSse(boolean usable) {
+        this.sseUsable = usable;
+        return this;
+    }
+
     /**
      * Discovers and translates the region. A guest exception raised by the entry instruction itself (fetch fault,
      * invalid opcode) propagates as {@link GuestException}; later problems just end the region earlier.
@@ -101,7 +111,11 @@ public final class RegionCompiler {
                 throw e;
             }
             return new RegionCompiler(mode, cpl, stackSize, entry, code, Math.max(1, countInstructions() / 2),
-                    stopBefore).compile(className);
+                    stopBefore).withSse(sseUsable).compile(className);
+        } catch (RegionTooLarge e) {
+            int fit = (int) ((long) e.instructions * MAX_METHOD_BYTES * 9 / 10 / e.methodBytes);
+            return new RegionCompiler(mode, cpl, stackSize, entry, code, Math.max(1, Math.min(fit,
+                    e.instructions - 1)), stopBefore).withSse(sseUsable).compile(className);
         } catch (Untranslatable e) {
             long at = insnAddress;
             if (at == entry) {
@@ -110,7 +124,8 @@ public final class RegionCompiler {
             }
             java.util.Set<Long> stops = new java.util.HashSet<>(stopBefore);
             stops.add(at);
-            return new RegionCompiler(mode, cpl, stackSize, entry, code, maxInstructions, stops).compile(className);
+            return new RegionCompiler(mode, cpl, stackSize, entry, code, maxInstructions, stops).withSse(sseUsable)
+                    .compile(className);
         }
     }
 
@@ -276,20 +291,32 @@ public final class RegionCompiler {
             mv.visitLabel(labels.get(e.getKey()));
             g.knownCcOp = -1;
             List<Instruction> list = e.getValue();
+            int[] live = FlagLiveness.liveAfter(list);
             Instruction last = null;
             Emitter.Flow flow = Emitter.Flow.NEXT;
+            int index = 0;
+            // Instructions retired since the count local was last updated: the count (and the RIP local) only
+            // needs to be exact where something can observe it, i.e. at instructions that may fault or exit and
+            // at control flow; straight-line ALU code pays nothing for it.
+            int pending = 0;
             for (Instruction insn : list) {
                 insnAddress = insn.address();
                 g.beginInstruction(insn);
+                g.liveFlagsAfter = live[index++];
                 g.storedToMemory = false;
-                g.lconst(insn.address());
-                g.lstore(Gen.L_RIP);
-                g.lload(Gen.L_ICOUNT);
-                g.lconst(1);
-                mv.visitInsn(LADD);
-                g.lstore(Gen.L_ICOUNT);
                 Emitter em = Emitters.forInstruction(insn);
                 flow = em.flow(insn);
+                boolean mayFault = FlagLiveness.mayFault(insn);
+                if (mayFault) {
+                    g.lconst(insn.address());
+                    g.lstore(Gen.L_RIP);
+                }
+                if (mayFault || flow != Emitter.Flow.NEXT) {
+                    addToCount(g, pending + 1);
+                    pending = 0;
+                } else {
+                    pending++;
+                }
                 em.emit(g, insn);
                 if (flow == Emitter.Flow.NEXT && g.storedToMemory) {
                     pendingExitCheck(g, wrap(insn.nextAddress()));
@@ -299,6 +326,7 @@ public final class RegionCompiler {
             }
             ranges.add(new long[]{list.getFirst().address(), last.nextAddress()});
             if (flow == Emitter.Flow.NEXT) {
+                addToCount(g, pending);
                 jumpTo(g, wrap(last.nextAddress()));
             }
         }
@@ -335,6 +363,8 @@ public final class RegionCompiler {
                 "(L" + Gen.CPU + ";Ljava/lang/Throwable;)I", false);
         mv.visitInsn(IRETURN);
 
+        Label end = new Label();
+        mv.visitLabel(end);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
         org.objectweb.asm.tree.MethodNode loads = new org.objectweb.asm.tree.MethodNode();
@@ -343,7 +373,24 @@ public final class RegionCompiler {
         mv.instructions.insert(loads.instructions);
         mv.accept(cw);
         cw.visitEnd();
-        return new Result(cw.toByteArray(), constants.toArray(), entry, insns, blocks.size(), ranges);
+        byte[] bytes = cw.toByteArray();
+        // The tree wraps each Label in a LabelNode with a Label of its own: that one was written, so it has an offset.
+        int methodBytes = ((org.objectweb.asm.tree.LabelNode) end.info).getLabel().getOffset();
+        if (methodBytes > MAX_METHOD_BYTES && insns > 1) {
+            // Too big for C2: a region that stays interpreted is far slower than two compiled ones.
+            throw new RegionTooLarge(insns, methodBytes);
+        }
+        return new Result(bytes, constants.toArray(), entry, insns, blocks.size(), ranges);
+    }
+
+    private static void addToCount(Gen g, int n) {
+        if (n == 0) {
+            return;
+        }
+        g.lload(Gen.L_ICOUNT);
+        g.lconst(n);
+        g.mv.visitInsn(LADD);
+        g.lstore(Gen.L_ICOUNT);
     }
 
     private void prologue(Gen g) {
@@ -507,6 +554,18 @@ public final class RegionCompiler {
         g.mv.visitVarInsn(ISTORE, Gen.L_STATUS);
         g.mv.visitJumpInsn(GOTO, exitLabel);
         g.mv.visitLabel(cont);
+    }
+
+    /** The generated method exceeds {@link #MAX_METHOD_BYTES}. */
+    private static final class RegionTooLarge extends RuntimeException {
+        final int instructions;
+        final int methodBytes;
+
+        RegionTooLarge(int instructions, int methodBytes) {
+            super(null, null, false, false);
+            this.instructions = instructions;
+            this.methodBytes = methodBytes;
+        }
     }
 
     /** Registers a constant (e.g. the Instruction a helper needs) and returns its index in the region's table. */
