@@ -115,6 +115,13 @@ final class DiffSweep implements AutoCloseable {
     }
 
     Report run(long seed, long first, long count, int batch) throws IOException, InterruptedException {
+        return run(seed, first, count, batch, r -> {
+        });
+    }
+
+    /** As {@link #run(long, long, long, int)}, calling {@code progress} after every batch. */
+    Report run(long seed, long first, long count, int batch, java.util.function.Consumer<Report> progress)
+            throws IOException, InterruptedException {
         Report r = new Report();
         long start = System.nanoTime();
         for (long at = first; at < first + count; at += batch) {
@@ -124,8 +131,9 @@ final class DiffSweep implements AutoCloseable {
                 cases.add(generator.generate(seed, at + i));
             }
             runBatch(cases, r);
+            r.nanos = System.nanoTime() - start;
+            progress.accept(r);
         }
-        r.nanos = System.nanoTime() - start;
         return r;
     }
 
@@ -223,12 +231,19 @@ final class DiffSweep implements AutoCloseable {
         }
     }
 
-    /** How a whole case differed, coarsely: the kinds of the differing items. */
+    /**
+     * How a whole case differed, coarsely: how it ended if that differs, else the kinds of state that differ (any
+     * flag counting as "flags"), so that one root cause maps to few signatures.
+     */
     static String signature(List<Differ.Item> items) {
+        for (Differ.Item i : items) {
+            if (i.kind().equals("end")) {
+                return Minimiser.endKey(i);
+            }
+        }
         TreeSet<String> kinds = new TreeSet<>();
         for (Differ.Item i : items) {
-            kinds.add(i.kind().equals("end") ? "end " + i.host().replaceAll(" \\(.*", "") + " vs "
-                    + i.jit().replaceAll(" \\(.*", "") : i.kind());
+            kinds.add(i.kind().startsWith("flag") ? "flags" : i.kind());
         }
         return String.join(", ", kinds);
     }

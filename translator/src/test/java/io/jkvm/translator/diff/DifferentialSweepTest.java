@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   -Djkvm.diff.seed=S          sweep seed (default 0x6a6b766d); case i of seed S is always the same case
  *   -Djkvm.diff.first=I         first case index (to split a long sweep)
  *   -Djkvm.diff.threads=T       JIT threads (default: available processors)
- *   -Djkvm.diff.minimise=K      divergent cases minimised per signature (default 5; 25 above 10000 cases)
+ *   -Djkvm.diff.minimise=K      divergent cases minimised per signature (default 5; 100 above 10000 cases)
  *   -Djkvm.diff.sse=true|false  SSE/SSE2 templates (default: when the JIT translates SSE)
  *   -Djkvm.diff.case=I          run and report only case I (with -Djkvm.diff.seed)
  * </pre>
@@ -52,11 +52,16 @@ class DifferentialSweepTest {
         long first = Long.getLong("jkvm.diff.first", 0);
         long count = Long.getLong("jkvm.diff.sequences", 2000);
         int threads = Integer.getInteger("jkvm.diff.threads", Runtime.getRuntime().availableProcessors());
-        int minimise = Integer.getInteger("jkvm.diff.minimise", count > 10_000 ? 25 : 5);
+        int minimise = Integer.getInteger("jkvm.diff.minimise", count > 10_000 ? 100 : 5);
         SequenceGenerator generator = new SequenceGenerator(SequenceGenerator.Options.defaults());
         DiffSweep.Report r;
         try (DiffSweep sweep = new DiffSweep(host, as, generator, threads, minimise)) {
-            r = sweep.run(seed, first, count, 1000);
+            r = sweep.run(seed, first, count, 1000, p -> {
+                if (count > 10_000 && p.cases % 10_000 == 0) {
+                    System.out.printf("jkvm.diff: %d/%d cases, %d divergent, %.0f s%n", p.cases, count, p.divergent,
+                            p.nanos / 1e9);
+                }
+            });
         }
         Path report = HostExecutor.workDirectory().resolve(
                 "sweep-0x" + Long.toHexString(seed) + "-" + first + "-" + count + ".txt");

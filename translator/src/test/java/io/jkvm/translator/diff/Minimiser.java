@@ -132,11 +132,21 @@ final class Minimiser {
     static String classKey(Instruction insn, List<Differ.Item> items, String rule) {
         TreeSet<String> kinds = new TreeSet<>();
         for (Differ.Item i : items) {
-            kinds.add(i.kind().equals("end") ? "end " + i.host().replaceAll(" \\(.*", "") + " vs "
-                    + i.jit().replaceAll(" \\(.*", "") : i.kind());
+            kinds.add(i.kind().equals("end") ? endKey(i) : i.kind());
         }
         String what = rule != null ? "undefined: " + rule : String.join(", ", kinds);
         return shape(insn) + " | " + what;
+    }
+
+    /** How two outcomes ended differently, without addresses: "end #AC vs #UD", "end #PF error 0x6 vs 0x4". */
+    static String endKey(Differ.Item i) {
+        if (i.what().equals("#PF")) {
+            return "end #PF error " + i.host().replaceAll(".* error ", "") + " vs " + i.jit().replaceAll(".* error ", "");
+        }
+        if (i.what().equals("error code")) {
+            return "end error code " + i.host() + " vs " + i.jit();
+        }
+        return "end " + i.host().replaceAll(" \\(.*", "") + " vs " + i.jit().replaceAll(" \\(.*", "");
     }
 
     static String shape(Instruction insn) {
