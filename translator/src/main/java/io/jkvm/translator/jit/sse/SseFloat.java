@@ -65,6 +65,37 @@ public final class SseFloat {
         return (x & EXP32) == 0 && (x << 1) != 0;
     }
 
+    private static final long EXP_UNIT64 = 1L << 52;
+
+    /**
+     * Neither operand is a denormal, in one test and branch when no exponent field is zero (subtracting one unit
+     * from a zero exponent field, and only from that, makes the value negative); zeros take the closer look.
+     */
+    private static boolean noDenormal64(long a, long b) {
+        return (((a & EXP64) - EXP_UNIT64) | ((b & EXP64) - EXP_UNIT64)) >= 0 || !(denormal64(a) || denormal64(b));
+    }
+
+    private static boolean noDenormal32(int a, int b) {
+        return (((a & EXP32) - (1 << 23)) | ((b & EXP32) - (1 << 23))) >= 0 || !(denormal32(a) || denormal32(b));
+    }
+
+    private static final long EXP32X2 = 0x7f80_0000_7f80_0000L, TOP32X2 = 0x8000_0000_8000_0000L,
+            UNIT32X2 = 0x0080_0000_0080_0000L;
+
+    /**
+     * Bit 31 of each 32-bit lane set iff that lane's exponent field is not zero: with bit 31 forced on first, the
+     * per-lane subtraction of one exponent unit cannot borrow across lanes.
+     */
+    private static long nonZeroExponents(long v) {
+        return ((v & EXP32X2) | TOP32X2) - UNIT32X2;
+    }
+
+    /** No lane of the four packed-single quadwords has a zero exponent field (zero or denormal). */
+    private static boolean ordinaryLanes(long a0, long a1, long b0, long b1) {
+        return (nonZeroExponents(a0) & nonZeroExponents(a1) & nonZeroExponents(b0) & nonZeroExponents(b1)
+                & TOP32X2) == TOP32X2;
+    }
+
     // ------------------------------------------------------------------ lanes
 
     /**
@@ -72,96 +103,78 @@ public final class SseFloat {
      * emitter's constant {@code op} reaches it after inlining; each case is small enough to inline.
      */
     static long fast64(int op, long a, long b) {
-        double x = d(a), y = d(b);
+        return noDenormal64(a, b) ? result64(op, a, b) : SLOW64;
+    }
+
+    /** {@link #fast64} for operands known not to be denormals: only the result decides. */
+    static long result64(int op, long a, long b) {
         return switch (op) {
-            case ADD -> sum64(x + y, a, b);
-            case SUB -> sum64(x - y, a, b);
-            case MUL -> product64(x * y, a, b);
-            case DIV -> quotient64(x / y, a, b);
-            // x < y ? x : y is exactly MINSD, zeros included; only NaNs (IE) and denormals (DE) need flags.
-            case MIN -> select64(x < y, a, b);
-            default -> select64(x > y, a, b);
+            case ADD -> add64(a, b);
+            case SUB -> sub64(a, b);
+            case MUL -> mul64(a, b);
+            case DIV -> div64(a, b);
+            case MIN -> min64(a, b);
+            default -> max64(a, b);
         };
     }
 
-    /** A sum is exact-or-PE unless it overflowed or met a NaN/infinity (all caught by the result) or a denormal. */
-    private static long sum64(double r, long a, long b) {
-        if (Math.abs(r) <= Double.MAX_VALUE && !denormal64(a) && !denormal64(b)) {
-            return Double.doubleToRawLongBits(r);
-        }
-        return SLOW64;
+    /** A sum is exact-or-PE unless it overflowed or met a NaN or infinity, all of which the result shows. */
+    private static long sum64(double r) {
+        return Math.abs(r) <= Double.MAX_VALUE ? Double.doubleToRawLongBits(r) : SLOW64;
     }
 
     /** A product is ordinary when normal and finite, or zero because an operand is zero (exact). */
     private static long product64(double r, long a, long b) {
         double m = Math.abs(r);
-        if (((m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && ((a << 1) == 0 || (b << 1) == 0)))
-                && !denormal64(a) && !denormal64(b)) {
+        if ((m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && ((a << 1) == 0 || (b << 1) == 0))) {
             return Double.doubleToRawLongBits(r);
         }
         return SLOW64;
     }
 
     /** A quotient is ordinary when normal and finite, or zero because the dividend is zero (exact). */
-    private static long quotient64(double r, long a, long b) {
+    private static long quotient64(double r, long a) {
         double m = Math.abs(r);
-        if (((m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && (a << 1) == 0))
-                && !denormal64(a) && !denormal64(b)) {
+        if ((m > Double.MIN_NORMAL && m <= Double.MAX_VALUE) || (r == 0 && (a << 1) == 0)) {
             return Double.doubleToRawLongBits(r);
         }
         return SLOW64;
     }
 
-    private static long select64(boolean first, long a, long b) {
-        if (d(a) != d(a) || d(b) != d(b) || denormal64(a) || denormal64(b)) {
-            return SLOW64;
-        }
-        return first ? a : b;
-    }
-
     /** One single lane of a binary operation on the fast path, or {@link #SLOW32}. */
     static int fast32(int op, int a, int b) {
-        float x = f(a), y = f(b);
+        return noDenormal32(a, b) ? result32(op, a, b) : SLOW32;
+    }
+
+    static int result32(int op, int a, int b) {
         return switch (op) {
-            case ADD -> sum32(x + y, a, b);
-            case SUB -> sum32(x - y, a, b);
-            case MUL -> product32(x * y, a, b);
-            case DIV -> quotient32(x / y, a, b);
-            case MIN -> select32(x < y, a, b);
-            default -> select32(x > y, a, b);
+            case ADD -> add32(a, b);
+            case SUB -> sub32(a, b);
+            case MUL -> mul32(a, b);
+            case DIV -> div32(a, b);
+            case MIN -> min32(a, b);
+            default -> max32(a, b);
         };
     }
 
-    private static int sum32(float r, int a, int b) {
-        if (Math.abs(r) <= Float.MAX_VALUE && !denormal32(a) && !denormal32(b)) {
-            return Float.floatToRawIntBits(r);
-        }
-        return SLOW32;
+    private static int sum32(float r) {
+        return Math.abs(r) <= Float.MAX_VALUE ? Float.floatToRawIntBits(r) : SLOW32;
     }
 
     private static int product32(float r, int a, int b) {
         float m = Math.abs(r);
-        if (((m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && ((a << 1) == 0 || (b << 1) == 0)))
-                && !denormal32(a) && !denormal32(b)) {
+        if ((m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && ((a << 1) == 0 || (b << 1) == 0))) {
             return Float.floatToRawIntBits(r);
         }
         return SLOW32;
     }
 
-    private static int quotient32(float r, int a, int b) {
+    private static int quotient32(float r, int a) {
         float m = Math.abs(r);
-        if (((m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && (a << 1) == 0))
-                && !denormal32(a) && !denormal32(b)) {
+        if ((m > Float.MIN_NORMAL && m <= Float.MAX_VALUE) || (r == 0 && (a << 1) == 0)) {
             return Float.floatToRawIntBits(r);
         }
         return SLOW32;
-    }
-
-    private static int select32(boolean first, int a, int b) {
-        if (f(a) != f(a) || f(b) != f(b) || denormal32(a) || denormal32(b)) {
-            return SLOW32;
-        }
-        return first ? a : b;
     }
 
     /** One lane in full generality (flags into {@code c.mxcsr}). */
@@ -233,6 +246,24 @@ public final class SseFloat {
     public static void packedSingle(CpuState c, int d, long b0, long b1, int op) {
         long[] x = c.xmm;
         long a0 = x[2 * d], a1 = x[2 * d + 1];
+        if (fastControls(op, c.mxcsr) && ordinaryLanes(a0, a1, b0, b1)) {
+            // No lane is zero or denormal: only the results decide.
+            int r0 = result32(op, (int) a0, (int) b0);
+            int r1 = result32(op, (int) (a0 >>> 32), (int) (b0 >>> 32));
+            int r2 = result32(op, (int) a1, (int) b1);
+            int r3 = result32(op, (int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (r0 != SLOW32 && r1 != SLOW32 && r2 != SLOW32 && r3 != SLOW32) {
+                x[2 * d] = pair(r0, r1);
+                x[2 * d + 1] = pair(r2, r3);
+                return;
+            }
+        }
+        packedSingleZeros(c, d, a0, a1, b0, b1, op);
+    }
+
+    /** PS operations with a zero or denormal lane: zeros still take a fast path, lane by lane. */
+    private static void packedSingleZeros(CpuState c, int d, long a0, long a1, long b0, long b1, int op) {
+        long[] x = c.xmm;
         if (fastControls(op, c.mxcsr)) {
             int r0 = fast32(op, (int) a0, (int) b0);
             int r1 = fast32(op, (int) (a0 >>> 32), (int) (b0 >>> 32));
@@ -278,6 +309,448 @@ public final class SseFloat {
 
     private static long pair(long lo, long hi) {
         return (lo & LOW) | (hi << 32);
+    }
+
+    // ------------------------------------------------------------------ per-instruction entry points
+
+    /*
+     * One method per mnemonic for the hot arithmetic, so that each one compiles to the code of its own operation:
+     * HotSpot inlines a callee only while its compiled code is small, and a method taking the operation as a
+     * parameter gets compiled for all six at once when called from interpreted regions, and is then too big to
+     * inline anywhere. The fast paths are the lane functions above; anything they decline goes to the generic
+     * method of the shape, which is cold.
+     */
+
+    /** ADDSD xmm, xmm/m64. */
+    public static void addsd(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal64(a, b)) {
+            double x = d(a), y = d(b);
+            long v = sum64(x + y);
+            if (v != SLOW64) {
+                r[2 * d] = v;
+                return;
+            }
+        }
+        scalarDouble(c, d, b, ADD);
+    }
+
+    /** ADDPD xmm, xmm/m128. */
+    public static void addpd(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && noDenormal64(a0, b0) && noDenormal64(a1, b1)) {
+            long v0 = add64(a0, b0), v1 = add64(a1, b1);
+            if (v0 != SLOW64 && v1 != SLOW64) {
+                r[2 * d] = v0;
+                r[2 * d + 1] = v1;
+                return;
+            }
+        }
+        packedDouble(c, d, b0, b1, ADD);
+    }
+
+    /** ADDSS xmm, xmm/m32. */
+    public static void addss(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal32((int) a, (int) b)) {
+            int v = add32((int) a, (int) b);
+            if (v != SLOW32) {
+                r[2 * d] = (a & ~LOW) | (v & LOW);
+                return;
+            }
+        }
+        scalarSingle(c, d, b, ADD);
+    }
+
+    /** ADDPS xmm, xmm/m128. */
+    public static void addps(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && ordinaryLanes(a0, a1, b0, b1)) {
+            int v0 = add32((int) a0, (int) b0);
+            int v1 = add32((int) (a0 >>> 32), (int) (b0 >>> 32));
+            int v2 = add32((int) a1, (int) b1);
+            int v3 = add32((int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (v0 != SLOW32 && v1 != SLOW32 && v2 != SLOW32 && v3 != SLOW32) {
+                r[2 * d] = pair(v0, v1);
+                r[2 * d + 1] = pair(v2, v3);
+                return;
+            }
+        }
+        packedSingle(c, d, b0, b1, ADD);
+    }
+
+    private static long add64(long a, long b) {
+        double x = d(a), y = d(b);
+        return sum64(x + y);
+    }
+
+    private static int add32(int a, int b) {
+        float x = f(a), y = f(b);
+        return sum32(x + y);
+    }
+
+    /** SUBSD xmm, xmm/m64. */
+    public static void subsd(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal64(a, b)) {
+            double x = d(a), y = d(b);
+            long v = sum64(x - y);
+            if (v != SLOW64) {
+                r[2 * d] = v;
+                return;
+            }
+        }
+        scalarDouble(c, d, b, SUB);
+    }
+
+    /** SUBPD xmm, xmm/m128. */
+    public static void subpd(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && noDenormal64(a0, b0) && noDenormal64(a1, b1)) {
+            long v0 = sub64(a0, b0), v1 = sub64(a1, b1);
+            if (v0 != SLOW64 && v1 != SLOW64) {
+                r[2 * d] = v0;
+                r[2 * d + 1] = v1;
+                return;
+            }
+        }
+        packedDouble(c, d, b0, b1, SUB);
+    }
+
+    /** SUBSS xmm, xmm/m32. */
+    public static void subss(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal32((int) a, (int) b)) {
+            int v = sub32((int) a, (int) b);
+            if (v != SLOW32) {
+                r[2 * d] = (a & ~LOW) | (v & LOW);
+                return;
+            }
+        }
+        scalarSingle(c, d, b, SUB);
+    }
+
+    /** SUBPS xmm, xmm/m128. */
+    public static void subps(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && ordinaryLanes(a0, a1, b0, b1)) {
+            int v0 = sub32((int) a0, (int) b0);
+            int v1 = sub32((int) (a0 >>> 32), (int) (b0 >>> 32));
+            int v2 = sub32((int) a1, (int) b1);
+            int v3 = sub32((int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (v0 != SLOW32 && v1 != SLOW32 && v2 != SLOW32 && v3 != SLOW32) {
+                r[2 * d] = pair(v0, v1);
+                r[2 * d + 1] = pair(v2, v3);
+                return;
+            }
+        }
+        packedSingle(c, d, b0, b1, SUB);
+    }
+
+    private static long sub64(long a, long b) {
+        double x = d(a), y = d(b);
+        return sum64(x - y);
+    }
+
+    private static int sub32(int a, int b) {
+        float x = f(a), y = f(b);
+        return sum32(x - y);
+    }
+
+    /** MULSD xmm, xmm/m64. */
+    public static void mulsd(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal64(a, b)) {
+            double x = d(a), y = d(b);
+            long v = product64(x * y, a, b);
+            if (v != SLOW64) {
+                r[2 * d] = v;
+                return;
+            }
+        }
+        scalarDouble(c, d, b, MUL);
+    }
+
+    /** MULPD xmm, xmm/m128. */
+    public static void mulpd(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && noDenormal64(a0, b0) && noDenormal64(a1, b1)) {
+            long v0 = mul64(a0, b0), v1 = mul64(a1, b1);
+            if (v0 != SLOW64 && v1 != SLOW64) {
+                r[2 * d] = v0;
+                r[2 * d + 1] = v1;
+                return;
+            }
+        }
+        packedDouble(c, d, b0, b1, MUL);
+    }
+
+    /** MULSS xmm, xmm/m32. */
+    public static void mulss(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal32((int) a, (int) b)) {
+            int v = mul32((int) a, (int) b);
+            if (v != SLOW32) {
+                r[2 * d] = (a & ~LOW) | (v & LOW);
+                return;
+            }
+        }
+        scalarSingle(c, d, b, MUL);
+    }
+
+    /** MULPS xmm, xmm/m128. */
+    public static void mulps(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && ordinaryLanes(a0, a1, b0, b1)) {
+            int v0 = mul32((int) a0, (int) b0);
+            int v1 = mul32((int) (a0 >>> 32), (int) (b0 >>> 32));
+            int v2 = mul32((int) a1, (int) b1);
+            int v3 = mul32((int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (v0 != SLOW32 && v1 != SLOW32 && v2 != SLOW32 && v3 != SLOW32) {
+                r[2 * d] = pair(v0, v1);
+                r[2 * d + 1] = pair(v2, v3);
+                return;
+            }
+        }
+        packedSingle(c, d, b0, b1, MUL);
+    }
+
+    private static long mul64(long a, long b) {
+        double x = d(a), y = d(b);
+        return product64(x * y, a, b);
+    }
+
+    private static int mul32(int a, int b) {
+        float x = f(a), y = f(b);
+        return product32(x * y, a, b);
+    }
+
+    /** DIVSD xmm, xmm/m64. */
+    public static void divsd(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal64(a, b)) {
+            double x = d(a), y = d(b);
+            long v = quotient64(x / y, a);
+            if (v != SLOW64) {
+                r[2 * d] = v;
+                return;
+            }
+        }
+        scalarDouble(c, d, b, DIV);
+    }
+
+    /** DIVPD xmm, xmm/m128. */
+    public static void divpd(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && noDenormal64(a0, b0) && noDenormal64(a1, b1)) {
+            long v0 = div64(a0, b0), v1 = div64(a1, b1);
+            if (v0 != SLOW64 && v1 != SLOW64) {
+                r[2 * d] = v0;
+                r[2 * d + 1] = v1;
+                return;
+            }
+        }
+        packedDouble(c, d, b0, b1, DIV);
+    }
+
+    /** DIVSS xmm, xmm/m32. */
+    public static void divss(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (fastArith(c.mxcsr) && noDenormal32((int) a, (int) b)) {
+            int v = div32((int) a, (int) b);
+            if (v != SLOW32) {
+                r[2 * d] = (a & ~LOW) | (v & LOW);
+                return;
+            }
+        }
+        scalarSingle(c, d, b, DIV);
+    }
+
+    /** DIVPS xmm, xmm/m128. */
+    public static void divps(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (fastArith(c.mxcsr) && ordinaryLanes(a0, a1, b0, b1)) {
+            int v0 = div32((int) a0, (int) b0);
+            int v1 = div32((int) (a0 >>> 32), (int) (b0 >>> 32));
+            int v2 = div32((int) a1, (int) b1);
+            int v3 = div32((int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (v0 != SLOW32 && v1 != SLOW32 && v2 != SLOW32 && v3 != SLOW32) {
+                r[2 * d] = pair(v0, v1);
+                r[2 * d + 1] = pair(v2, v3);
+                return;
+            }
+        }
+        packedSingle(c, d, b0, b1, DIV);
+    }
+
+    private static long div64(long a, long b) {
+        double x = d(a), y = d(b);
+        return quotient64(x / y, a);
+    }
+
+    private static int div32(int a, int b) {
+        float x = f(a), y = f(b);
+        return quotient32(x / y, a);
+    }
+
+    /** MINSD xmm, xmm/m64. */
+    public static void minsd(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (noDenormal64(a, b)) {
+            double x = d(a), y = d(b);
+            long v = x == x && y == y ? (x < y ? a : b) : SLOW64;
+            if (v != SLOW64) {
+                r[2 * d] = v;
+                return;
+            }
+        }
+        scalarDouble(c, d, b, MIN);
+    }
+
+    /** MINPD xmm, xmm/m128. */
+    public static void minpd(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (noDenormal64(a0, b0) && noDenormal64(a1, b1)) {
+            long v0 = min64(a0, b0), v1 = min64(a1, b1);
+            if (v0 != SLOW64 && v1 != SLOW64) {
+                r[2 * d] = v0;
+                r[2 * d + 1] = v1;
+                return;
+            }
+        }
+        packedDouble(c, d, b0, b1, MIN);
+    }
+
+    /** MINSS xmm, xmm/m32. */
+    public static void minss(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (noDenormal32((int) a, (int) b)) {
+            int v = min32((int) a, (int) b);
+            if (v != SLOW32) {
+                r[2 * d] = (a & ~LOW) | (v & LOW);
+                return;
+            }
+        }
+        scalarSingle(c, d, b, MIN);
+    }
+
+    /** MINPS xmm, xmm/m128. */
+    public static void minps(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (ordinaryLanes(a0, a1, b0, b1)) {
+            int v0 = min32((int) a0, (int) b0);
+            int v1 = min32((int) (a0 >>> 32), (int) (b0 >>> 32));
+            int v2 = min32((int) a1, (int) b1);
+            int v3 = min32((int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (v0 != SLOW32 && v1 != SLOW32 && v2 != SLOW32 && v3 != SLOW32) {
+                r[2 * d] = pair(v0, v1);
+                r[2 * d + 1] = pair(v2, v3);
+                return;
+            }
+        }
+        packedSingle(c, d, b0, b1, MIN);
+    }
+
+    private static long min64(long a, long b) {
+        double x = d(a), y = d(b);
+        return x == x && y == y ? (x < y ? a : b) : SLOW64;
+    }
+
+    private static int min32(int a, int b) {
+        float x = f(a), y = f(b);
+        return x == x && y == y ? (x < y ? a : b) : SLOW32;
+    }
+
+    /** MAXSD xmm, xmm/m64. */
+    public static void maxsd(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (noDenormal64(a, b)) {
+            double x = d(a), y = d(b);
+            long v = x == x && y == y ? (x > y ? a : b) : SLOW64;
+            if (v != SLOW64) {
+                r[2 * d] = v;
+                return;
+            }
+        }
+        scalarDouble(c, d, b, MAX);
+    }
+
+    /** MAXPD xmm, xmm/m128. */
+    public static void maxpd(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (noDenormal64(a0, b0) && noDenormal64(a1, b1)) {
+            long v0 = max64(a0, b0), v1 = max64(a1, b1);
+            if (v0 != SLOW64 && v1 != SLOW64) {
+                r[2 * d] = v0;
+                r[2 * d + 1] = v1;
+                return;
+            }
+        }
+        packedDouble(c, d, b0, b1, MAX);
+    }
+
+    /** MAXSS xmm, xmm/m32. */
+    public static void maxss(CpuState c, int d, long b) {
+        long[] r = c.xmm;
+        long a = r[2 * d];
+        if (noDenormal32((int) a, (int) b)) {
+            int v = max32((int) a, (int) b);
+            if (v != SLOW32) {
+                r[2 * d] = (a & ~LOW) | (v & LOW);
+                return;
+            }
+        }
+        scalarSingle(c, d, b, MAX);
+    }
+
+    /** MAXPS xmm, xmm/m128. */
+    public static void maxps(CpuState c, int d, long b0, long b1) {
+        long[] r = c.xmm;
+        long a0 = r[2 * d], a1 = r[2 * d + 1];
+        if (ordinaryLanes(a0, a1, b0, b1)) {
+            int v0 = max32((int) a0, (int) b0);
+            int v1 = max32((int) (a0 >>> 32), (int) (b0 >>> 32));
+            int v2 = max32((int) a1, (int) b1);
+            int v3 = max32((int) (a1 >>> 32), (int) (b1 >>> 32));
+            if (v0 != SLOW32 && v1 != SLOW32 && v2 != SLOW32 && v3 != SLOW32) {
+                r[2 * d] = pair(v0, v1);
+                r[2 * d + 1] = pair(v2, v3);
+                return;
+            }
+        }
+        packedSingle(c, d, b0, b1, MAX);
+    }
+
+    private static long max64(long a, long b) {
+        double x = d(a), y = d(b);
+        return x == x && y == y ? (x > y ? a : b) : SLOW64;
+    }
+
+    private static int max32(int a, int b) {
+        float x = f(a), y = f(b);
+        return x == x && y == y ? (x > y ? a : b) : SLOW32;
     }
 
     // ------------------------------------------------------------------ square root

@@ -60,12 +60,8 @@ public final class SseOps {
     }
 
     private void registerAll(Map<Mnemonic, Emitter> t) {
-        arithmetic(t, SseFloat.ADD, ADDPS, ADDPD, ADDSS, ADDSD);
-        arithmetic(t, SseFloat.SUB, SUBPS, SUBPD, SUBSS, SUBSD);
-        arithmetic(t, SseFloat.MUL, MULPS, MULPD, MULSS, MULSD);
-        arithmetic(t, SseFloat.DIV, DIVPS, DIVPD, DIVSS, DIVSD);
-        arithmetic(t, SseFloat.MIN, MINPS, MINPD, MINSS, MINSD);
-        arithmetic(t, SseFloat.MAX, MAXPS, MAXPD, MAXSS, MAXSD);
+        arithmetic(t, ADDPS, ADDPD, ADDSS, ADDSD, SUBPS, SUBPD, SUBSS, SUBSD, MULPS, MULPD, MULSS, MULSD,
+                DIVPS, DIVPD, DIVSS, DIVSD, MINPS, MINPD, MINSS, MINSD, MAXPS, MAXPD, MAXSS, MAXSD);
         t.put(SQRTPS, packed(SseFloat.class, "sqrtps"));
         t.put(SQRTPD, packed(SseFloat.class, "sqrtpd"));
         t.put(SQRTSS, low(SseFloat.class, "sqrtss", 4));
@@ -105,28 +101,16 @@ public final class SseOps {
 
     // ------------------------------------------------------------------ shapes
 
-    /** ADD/SUB/MUL/DIV/MIN/MAX in their PS, PD, SS and SD forms: one semantic method per shape, the op as data. */
-    private void arithmetic(Map<Mnemonic, Emitter> t, int op, Mnemonic ps, Mnemonic pd, Mnemonic ss, Mnemonic sd) {
-        t.put(ps, fp("packedSingle", op, 16));
-        t.put(pd, fp("packedDouble", op, 16));
-        t.put(ss, fp("scalarSingle", op, 4));
-        t.put(sd, fp("scalarDouble", op, 8));
-    }
-
-    private Emitter fp(String method, int op, int size) {
-        return sse(x -> {
-            x.cpu();
-            x.g.iconst(x.xmm(0));
-            if (size == 16) {
-                x.source128(1, true);
-                x.g.iconst(op);
-                x.call(SseFloat.class, method, "(" + CPU_DESC + "IJJI)V");
-            } else {
-                x.sourceLow(1, size);
-                x.g.iconst(op);
-                x.call(SseFloat.class, method, "(" + CPU_DESC + "IJI)V");
-            }
-        });
+    /**
+     * ADD/SUB/MUL/DIV/MIN/MAX in their PS, PD, SS and SD forms: each has its own entry point in {@link SseFloat}
+     * named after the mnemonic (see there why they are not one method with the operation as a parameter).
+     */
+    private void arithmetic(Map<Mnemonic, Emitter> t, Mnemonic... forms) {
+        for (Mnemonic m : forms) {
+            String name = m.name().toLowerCase(java.util.Locale.ROOT);
+            boolean packed = name.charAt(name.length() - 2) == 'p';
+            t.put(m, packed ? packed(SseFloat.class, name) : low(SseFloat.class, name, name.endsWith("sd") ? 8 : 4));
+        }
     }
 
     /** {@code owner.name(cpu, dst, srcLow, srcHigh)} with an aligned 128-bit source. */
