@@ -5,23 +5,14 @@ import io.jkvm.translator.cpu.CpuState;
 import io.jkvm.translator.cpu.ExitRequest;
 import io.jkvm.translator.cpu.GuestException;
 import io.jkvm.translator.cpu.SegmentRegister;
-import io.jkvm.translator.decoder.CodeSize;
-import io.jkvm.translator.decoder.Decoder;
-import io.jkvm.translator.decoder.Instruction;
-import io.jkvm.translator.jit.Emitter;
-import io.jkvm.translator.jit.Emitters;
 import io.jkvm.translator.jit.Engine;
 import io.jkvm.translator.jit.ExceptionDelivery;
-import io.jkvm.translator.jit.Gen;
 import io.jkvm.translator.jit.JitVcpu;
 import io.jkvm.translator.jit.MemoryPort;
-import org.objectweb.asm.MethodVisitor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.reflect.Field;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The system under test: jkvm's JIT running the same instruction bytes as {@link HostCpu}, on the same inputs, in a
@@ -48,7 +39,6 @@ final class GuestCpu implements AutoCloseable {
 
     GuestCpu(long hostBase) {
         this.hostBase = hostBase;
-        wireSseEmitters();
         MemorySegment ram = arena.allocate(RAM, 4096);
         memory.setUserMemoryRegion(0, 0, 0, RAM, ram);
         // PML4[0] -> PDPT at 0x2000 -> PD at 0x3000 -> 2 MiB pages (P|RW|US|PS).
@@ -109,40 +99,6 @@ final class GuestCpu implements AutoCloseable {
     /** The guest exception the last {@link #run} ended with, or null. */
     GuestException lastException() {
         return lastException;
-    }
-
-    /**
-     * Until the core registers {@link SseOps} itself, tests put the SSE emitters into the core's table the way
-     * {@code Emitters} is meant to (see the report to the lead): with the generator's method visitor and the
-     * CpuState/MemoryPort local slots.
-     */
-    @SuppressWarnings("unchecked")
-    static synchronized void wireSseEmitters() {
-        try {
-            Instruction probe = Decoder.decode(new byte[]{(byte) 0xf2, 0x0f, 0x58, (byte) 0xc1}, 0, 4, 0,
-                    CodeSize.BITS64);
-            if (Emitters.forInstruction(probe) != null) {
-                return;
-            }
-            Field mv = Gen.class.getDeclaredField("mv");
-            mv.setAccessible(true);
-            Field cpuSlot = Gen.class.getDeclaredField("L_CPU");
-            cpuSlot.setAccessible(true);
-            Field memSlot = Gen.class.getDeclaredField("L_MEM");
-            memSlot.setAccessible(true);
-            Field inline = Emitters.class.getDeclaredField("INLINE");
-            inline.setAccessible(true);
-            GenAccess access = new GenAccess(g -> {
-                try {
-                    return (MethodVisitor) mv.get(g);
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, cpuSlot.getInt(null), memSlot.getInt(null));
-            SseOps.register((Map<io.jkvm.translator.decoder.Mnemonic, Emitter>) inline.get(null), access);
-        } catch (ReflectiveOperationException | io.jkvm.translator.decoder.DecodeException e) {
-            throw new IllegalStateException("cannot wire the SSE emitters for the test", e);
-        }
     }
 
     /** Places instruction sequences at their own addresses, each followed by HLT; returns their indices. */

@@ -4,14 +4,12 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -99,7 +97,7 @@ final class HostCpu implements AutoCloseable {
             " movdqu %xmm12,192(%r15)\\n movdqu %xmm13,208(%r15)\\n movdqu %xmm14,224(%r15)\\n movdqu %xmm15,240(%r15)\\n"
             " pop %r15\\n pop %r14\\n pop %r13\\n pop %r12\\n pop %rbp\\n pop %rbx\\n ret\\n");
 
-            #define MEM %d
+            #define MEM @MEM@
             static sigjmp_buf env;
             static struct state st;
             static volatile int sig;
@@ -217,7 +215,7 @@ final class HostCpu implements AutoCloseable {
     static HostCpu start(Path dir) throws IOException, InterruptedException {
         Path src = dir.resolve("host_sse.c");
         Path exe = dir.resolve("host_sse");
-        Files.writeString(src, SOURCE.replace("%d", Integer.toString(MEM)), StandardCharsets.US_ASCII);
+        Files.writeString(src, SOURCE.replace("@MEM@", Integer.toString(MEM)), StandardCharsets.US_ASCII);
         Process cc = new ProcessBuilder("gcc", "-O1", "-o", exe.toString(), src.toString())
                 .redirectErrorStream(true).start();
         String log = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -285,12 +283,4 @@ final class HostCpu implements AutoCloseable {
         }
     }
 
-    static List<Exec> list() {
-        return new ArrayList<>();
-    }
-
-    @SuppressWarnings("unused")
-    private static void drain(InputStream in) throws IOException {
-        in.readAllBytes();
-    }
 }
