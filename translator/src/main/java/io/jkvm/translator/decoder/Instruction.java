@@ -11,7 +11,11 @@ import java.util.List;
  * @param mnemonic    the operation; condition-code families use one mnemonic with {@code condition}
  * @param operands    operands in Intel order (destination first); implicit operands are not listed unless
  *                    the Intel/objdump syntax shows them
- * @param operandSize the effective operand size in bytes (1, 2, 4, 8; 16 for 128-bit vector operations)
+ * @param operandSize the effective operand size in bytes (1, 2, 4, 8; 16 for 128-bit vector operations): the size
+ *                    of the first operand that has one (registers at their full width, memory at its access
+ *                    size: 4 for MOVSS to memory, 1 for MOVS BYTE), else the operand-size attribute (PUSH imm8,
+ *                    Jcc, RET imm16). Immediates, targets, segment registers and the DX port do not count, so
+ *                    PUSH FS is 8 in 64-bit mode and OUT DX,AL is 1.
  * @param addressSize the effective address size in bytes (2, 4, 8)
  * @param prefixes    {@link Prefix} bits
  * @param condition   the x86 condition code 0-15 (O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G) for

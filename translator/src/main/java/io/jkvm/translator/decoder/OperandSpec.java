@@ -140,6 +140,12 @@ abstract sealed class OperandSpec
             return kind.reg(c, c.regExtended(kind), size);
         }
 
+        /** A segment register is a 16-bit selector whatever the operation's width (MOV Sreg, r/m32). */
+        @Override
+        boolean sizeless() {
+            return kind == RegKind.SEGMENT;
+        }
+
         @Override
         boolean usesModrm() {
             return true;
@@ -191,6 +197,15 @@ abstract sealed class OperandSpec
             this.regClass = regClass;
             this.number = number;
             this.size = size;
+        }
+
+        /**
+         * PUSH/POP of a segment register move operand-size bytes, and DX in IN/OUT/INS/OUTS is the port, not the
+         * data: neither says how wide the operation is.
+         */
+        @Override
+        boolean sizeless() {
+            return regClass == RegClass.SEGMENT || regClass == RegClass.GPR && number == 2 && size == SizeCode.W;
         }
 
         @Override

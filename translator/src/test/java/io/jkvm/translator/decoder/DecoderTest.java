@@ -104,6 +104,10 @@ class DecoderTest {
         assertEquals(1, decode(CodeSize.BITS64, "a4").operandSize());         // movs: the element size
         assertEquals(16, decode(CodeSize.BITS64, "66 0f fe c1").operandSize());
         assertEquals(32, decode(CodeSize.BITS64, "c5 fc 58 c1").operandSize());
+        assertEquals(8, decode(CodeSize.BITS64, "0f a0").operandSize());      // push fs: 64-bit, not 16
+        assertEquals(1, decode(CodeSize.BITS64, "ee").operandSize());         // out dx,al: the data, not the port
+        assertEquals(4, decode(CodeSize.BITS64, "6f").operandSize());         // outs dx,DWORD PTR ds:[rsi]
+        assertEquals(4, decode(CodeSize.BITS64, "8e d8").operandSize());      // mov ds,eax
         assertEquals(2, decode(CodeSize.BITS16, "01 c0").operandSize());
         assertEquals(4, decode(CodeSize.BITS16, "66 01 c0").operandSize());
         assertEquals(4, decode(CodeSize.BITS16, "67 8b 00").addressSize());

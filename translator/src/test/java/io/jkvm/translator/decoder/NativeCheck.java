@@ -76,6 +76,11 @@ final class NativeCheck {
             return false;
         }
         byte[] exact = Arrays.copyOf(bytes, first.length());
+        if (vex && mode != CodeSize.BITS64) {
+            // The host runs 64-bit code: clear the bits that are register extensions there but not in 16/32-bit
+            // mode (R/X/B/R', vvvv bit 3, V'), so that it sees the same instruction.
+            noExtensions(exact, p, escape);
+        }
         if (cpu.run(List.of(exact)).getFirst() != NativeCpu.Outcome.UD) {
             return false;
         }
@@ -87,7 +92,11 @@ final class NativeCheck {
             return false;
         }
         List<byte[]> witnesses = new ArrayList<>();
-        for (byte[] v : variants(Arrays.copyOfRange(bytes, p, bytes.length), escape)) {
+        byte[] tail = Arrays.copyOfRange(bytes, p, bytes.length);
+        if (mode != CodeSize.BITS64) {
+            noExtensions(tail, 0, escape);
+        }
+        for (byte[] v : variants(tail, escape)) {
             try {
                 Instruction i = Decoder.decode(v, 0, v.length, 0, CodeSize.BITS64);
                 if (i.mnemonic() == name.mnemonic()) {
@@ -108,7 +117,26 @@ final class NativeCheck {
         return false;
     }
 
-    /** The same instruction with W, pp, L (L'L) and the ModRM form varied. */
+    /** Sets the inverted register-extension bits of a VEX/EVEX/XOP prefix at {@code p} to "no extension". */
+    private static void noExtensions(byte[] b, int p, int escape) {
+        switch (escape) {
+            case 0xC5 -> b[p + 1] |= (byte) 0xC0;
+            case 0xC4, 0x8F -> {
+                b[p + 1] |= (byte) 0xE0;
+                b[p + 2] |= 0x40;
+            }
+            default -> {
+                b[p + 1] |= (byte) 0xF0;
+                b[p + 2] |= 0x40;
+                b[p + 3] |= 0x08;
+            }
+        }
+    }
+
+    /**
+     * The same instruction with W, pp, L (L'L), vvvv (as encoded or "unused"), the ModRM form varied, and the EVEX
+     * masking, zeroing and broadcast bits cleared.
+     */
     private static List<byte[]> variants(byte[] s, int escape) {
         List<byte[]> out = new ArrayList<>();
         int fields = escape == 0xC5 ? 1 : 2;      // index of the byte holding W/vvvv/L/pp
@@ -118,27 +146,33 @@ final class NativeCheck {
             for (int pp = 0; pp < 4; pp++) {
                 for (int l = 0; l < lengths; l++) {
                     for (int form = 0; form < 3; form++) {
-                        byte[] v = s.clone();
-                        int f = v[fields] & 0xFF;
-                        f = (f & ~3) | pp;
-                        if (escape != 0xC5) {
-                            f = (f & 0x7F) | w << 7;
-                        } else if (w == 1) {
-                            continue;
+                        for (int unused = 0; unused < 2; unused++) {
+                            if (escape == 0xC5 && w == 1) {
+                                continue;
+                            }
+                            byte[] v = s.clone();
+                            int f = v[fields] & 0xFF;
+                            f = (f & ~3) | pp;
+                            if (escape != 0xC5) {
+                                f = (f & 0x7F) | w << 7;
+                            }
+                            if (unused == 1) {
+                                f |= 0x78;
+                            }
+                            if (escape == 0x62) {
+                                v[3] = (byte) (l << 5 | 0x08); // L'L; V' = 1; no {z}, broadcast or mask
+                            } else {
+                                f = (f & ~4) | l << 2;
+                            }
+                            v[fields] = (byte) f;
+                            int m = v[modrm] & 0xFF;
+                            if (form == 1) {
+                                v[modrm] = (byte) (0xC0 | (m & 0x3F));
+                            } else if (form == 2) {
+                                v[modrm] = (byte) ((m & 0x38) | 3);
+                            }
+                            out.add(v);
                         }
-                        if (escape == 0x62) {
-                            v[3] = (byte) ((v[3] & 0x8F) | l << 5); // L'L, and b cleared
-                        } else {
-                            f = (f & ~4) | l << 2;
-                        }
-                        v[fields] = (byte) f;
-                        int m = v[modrm] & 0xFF;
-                        if (form == 1) {
-                            v[modrm] = (byte) (0xC0 | (m & 0x3F));
-                        } else if (form == 2) {
-                            v[modrm] = (byte) ((m & 0x38) | 3);
-                        }
-                        out.add(v);
                     }
                 }
             }

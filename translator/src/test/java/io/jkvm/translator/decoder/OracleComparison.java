@@ -40,9 +40,10 @@ final class OracleComparison {
          */
         LOCK_NOT_ALLOWED,
         /**
-         * objdump folds 9B (FWAIT) into the following FNSTSW/FNSTCW/FNCLEX/FNINIT/FNSTENV/FNSAVE and prints the
-         * FSTSW-style pseudo-instruction; the CPU executes two instructions. Verified: jkvm decodes FWAIT (1 byte)
-         * and then objdump's no-wait form for the remaining bytes.
+         * objdump folds 9B (FWAIT) into the following x87 instruction (printing FSTSW for 9B DF E0 and so on, and
+         * applying the prefixes before 9B to it); the CPU executes FWAIT as an instruction of its own. Verified:
+         * jkvm decodes FWAIT, and the remaining bytes (alone, or with the prefixes objdump moved) as objdump's
+         * instruction or its no-wait FN form.
          */
         FWAIT_MERGED,
         /**
@@ -71,9 +72,9 @@ final class OracleComparison {
         /**
          * objdump accepts a VEX/EVEX/XOP encoding with a field the instruction does not allow (VEX.pp, W, L, the
          * ModRM form) or an x87 register form that does not exist; the CPU raises #UD. Verified natively on the
-         * host CPU: these bytes raise #UD, and (for VEX/EVEX/XOP) a variant differing only in W, pp, L or the
-         * ModRM form that jkvm decodes as objdump's mnemonic runs, so the #UD is the field's, not a missing
-         * feature's. Unavailable (and so never claimed) without gcc on an x86-64 Linux host.
+         * host CPU: these bytes raise #UD, and (for VEX/EVEX/XOP) a variant differing only in W, pp, L, vvvv, the
+         * ModRM form or the EVEX masking/broadcast bits, that jkvm decodes as objdump's mnemonic, runs: the #UD is
+         * the field's, not a missing feature's. Never claimed without gcc on an x86-64 Linux host.
          */
         HOST_CPU_RAISES_UD,
         /**
@@ -338,11 +339,17 @@ final class OracleComparison {
             return false;
         }
         byte[] rest = java.util.Arrays.copyOfRange(bytes, n, bytes.length);
+        // objdump also moves the prefixes it saw before 9B onto the x87 instruction: try that reading too.
+        byte[] carried = new byte[bytes.length - 1];
+        System.arraycopy(bytes, 0, carried, 0, n - 1);
+        System.arraycopy(bytes, n, carried, n - 1, bytes.length - n);
         String m = first.mnemonic();
         for (String name : new String[] {m, m.startsWith("f") ? "fn" + m.substring(1) : m}) {
             ObjdumpSyntax.First tail = new ObjdumpSyntax.First(first.length() - n, name, first.operands(),
                     first.text(), false);
-            if (agrees(rest, mode, tail, depth)) {
+            ObjdumpSyntax.First withPrefixes = new ObjdumpSyntax.First(first.length() - 1, name, first.operands(),
+                    first.text(), false);
+            if (agrees(rest, mode, tail, depth) || n > 1 && agrees(carried, mode, withPrefixes, depth)) {
                 return true;
             }
         }
