@@ -65,8 +65,14 @@ class CompiledCodeTest {
             List<String> cc = new ArrayList<>(List.of("gcc", "-c", "-o", object.toString()));
             cc.addAll(List.of(flags.split(" ")));
             cc.add(source.toString());
-            String ccOut = run(cc);
-            assumeTrue(Files.exists(object), "gcc cannot build " + flags + " here: " + ccOut);
+            String ccOut;
+            try {
+                ccOut = run(cc);
+            } catch (IOException e) {
+                ccOut = e.getMessage();
+            }
+            assumeTrue(Files.exists(object), "gcc cannot build " + flags + " here (install gcc, and gcc-multilib"
+                    + " for -m32/-m16): " + ccOut);
             total += compare(object, mode, List.of(), failures);
         }
         assertTrue(total > 200, "too few instructions disassembled: " + total);

@@ -64,6 +64,9 @@ final class NativeCpu implements AutoCloseable {
                 Files.write(source, s.readAllBytes());
             }
             Path binary = dir.resolve("native_probe");
+            dir.toFile().deleteOnExit();
+            source.toFile().deleteOnExit();
+            binary.toFile().deleteOnExit();
             Process cc = new ProcessBuilder("gcc", "-O1", "-o", binary.toString(), source.toString())
                     .redirectErrorStream(true).start();
             cc.getInputStream().readAllBytes();
