@@ -180,6 +180,8 @@ final class DiffSweep implements AutoCloseable {
 
         List<DiffCase> toMinimise = new ArrayList<>();
         List<String> toMinimiseSignature = new ArrayList<>();
+        List<Outcome> wholeHost = new ArrayList<>();
+        List<Outcome> wholeJit = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {
             DiffCase c = cases.get(i);
             Outcome h = hostOut.get(i);
@@ -206,6 +208,8 @@ final class DiffSweep implements AutoCloseable {
             if (done <= minimisePerSignature) {
                 toMinimise.add(c);
                 toMinimiseSignature.add(signature);
+                wholeHost.add(h);
+                wholeJit.add(jitOut[i]);
             } else {
                 r.notMinimised++;
             }
@@ -214,7 +218,7 @@ final class DiffSweep implements AutoCloseable {
             return;
         }
         long t4 = System.nanoTime();
-        List<Minimiser.Finding> findings = minimiser.minimise(toMinimise);
+        List<Minimiser.Finding> findings = minimiser.minimise(toMinimise, wholeHost, wholeJit);
         r.minimiseNanos += System.nanoTime() - t4;
         for (int i = 0; i < findings.size(); i++) {
             Minimiser.Finding f = findings.get(i);

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
 final class Minimiser {
     /** The result of minimising one failing case. */
     record Finding(DiffCase c, int index, Instruction insn, MachineState pre, Outcome host, Outcome jit,
-                   List<Differ.Item> items, String rule, Boolean singleStepDiverges, String classKey) {
+                   List<Differ.Item> items, String rule, Boolean singleStepDiverges, String classKey,
+                   Outcome wholeHost, Outcome wholeJit) {
 
         boolean explained() {
             return rule != null;
@@ -53,6 +54,12 @@ final class Minimiser {
                     .append(indent(host.state.describe(pre.scratch)));
             b.append("jit after: ").append(jit.describeEnd(jit.state.rip)).append('\n')
                     .append(indent(jit.state.describe(pre.scratch)));
+            if (wholeHost != null && wholeJit != null) {
+                b.append("whole case, host: ").append(wholeHost.describeEnd(c.endAddress())).append('\n')
+                        .append(indent(wholeHost.state.describe(c.initial.scratch)));
+                b.append("whole case, jit: ").append(wholeJit.describeEnd(c.endAddress())).append('\n')
+                        .append(indent(wholeJit.state.describe(c.initial.scratch)));
+            }
             return b.toString();
         }
     }
@@ -67,6 +74,12 @@ final class Minimiser {
 
     /** Minimises every case in {@code failing} (running all their prefixes on the host in one batch). */
     List<Finding> minimise(List<DiffCase> failing) throws IOException, InterruptedException {
+        return minimise(failing, null, null);
+    }
+
+    /** As {@link #minimise(List)}, with the whole cases' outcomes for the reports. */
+    List<Finding> minimise(List<DiffCase> failing, List<Outcome> wholeHost, List<Outcome> wholeJit)
+            throws IOException, InterruptedException {
         List<DiffCase> prefixes = new ArrayList<>();
         for (DiffCase c : failing) {
             for (int k = 0; k < c.lines.size() - 1; k++) {
@@ -78,13 +91,16 @@ final class Minimiser {
         int at = 0;
         for (DiffCase c : failing) {
             int n = c.lines.size() - 1;
-            findings.add(minimise(c, prefixes.subList(at, at + n), hostOut.subList(at, at + n)));
+            int k = findings.size();
+            findings.add(minimise(c, prefixes.subList(at, at + n), hostOut.subList(at, at + n),
+                    wholeHost == null ? null : wholeHost.get(k), wholeJit == null ? null : wholeJit.get(k)));
             at += n;
         }
         return findings;
     }
 
-    private Finding minimise(DiffCase c, List<DiffCase> prefixes, List<Outcome> hostOut) {
+    private Finding minimise(DiffCase c, List<DiffCase> prefixes, List<Outcome> hostOut, Outcome wholeHost,
+                             Outcome wholeJit) {
         CaseAnalysis full = new CaseAnalysis(c);
         for (int k = 0; k < prefixes.size(); k++) {
             DiffCase p = prefixes.get(k);
@@ -107,7 +123,8 @@ final class Minimiser {
             }
             Outcome single = jit.run(p, true);
             boolean singleDiverges = !Differ.compare(h, single, new Differ.Mask(undefined, 0)).isEmpty();
-            return new Finding(c, k, insn, pre, h, j, items, rule, singleDiverges, classKey(insn, items, rule));
+            return new Finding(c, k, insn, pre, h, j, items, rule, singleDiverges, classKey(insn, items, rule),
+                    wholeHost, wholeJit);
         }
         // No prefix diverges although the whole case did: report the whole case.
         return null;

@@ -39,7 +39,7 @@ class SequenceGeneratorTest {
                 () -> "skipped: " + GasAssembler.unavailableReason().orElse(""));
         SequenceGenerator g = new SequenceGenerator(INTEGER);
         List<DiffCase> cases = new ArrayList<>();
-        for (int i = 0; i < 3000; i++) {
+        for (int i = 0; i < 2000; i++) {
             cases.add(g.generate(0x5eed, i));
         }
         new GasAssembler(HostExecutor.workDirectory()).assemble(cases);

@@ -48,12 +48,6 @@ final class UndefinedBehaviour {
         return null;
     }
 
-    /** Whether the rule also leaves the memory destination undefined (then memory is not compared). */
-    static boolean undefinedMemory(Instruction insn, MachineState pre) {
-        Rule r = applicable(insn, pre);
-        return r != null && insn.operand(0) instanceof Operand.Mem;
-    }
-
     /** The value of operand {@code i} of {@code insn} in state {@code s}, if it is a GPR or scratch memory. */
     static Long value(Instruction insn, int i, MachineState s) {
         Operand o = insn.operand(i);
