@@ -47,7 +47,7 @@ public final class Gen {
     String constantsOwner;
 
     Gen(MethodVisitor mv, CodeSize mode, RegionCompiler region) {
-        this.mv = mv;
+        this.mv = region != null && INLINE_SEMANTICS ? new BytecodeInliner(mv, this) : mv;
         this.mode = mode;
         this.region = region;
     }
@@ -58,6 +58,20 @@ public final class Gen {
     void beginInstruction(Instruction i) {
         insn = i;
         nextTemp = L_TEMP0;
+    }
+
+    /** Copy small semantic methods into regions ({@link BytecodeInliner}); {@code -Djkvm.inline=false} turns it off. */
+    static final boolean INLINE_SEMANTICS = !"false".equals(System.getProperty("jkvm.inline"));
+
+    /**
+     * Reserves {@code n} local slots above every temp handed out so far in this instruction (for an inlined
+     * method's locals); they are free again at the next instruction.
+     */
+    int reserveLocals(int n) {
+        int base = nextTemp;
+        nextTemp += n;
+        maxTemp = Math.max(maxTemp, nextTemp);
+        return base;
     }
 
     /** A fresh long temp (2 slots), valid until the next instruction. */
@@ -263,11 +277,21 @@ public final class Gen {
      * spelled out inline, a force-inlined {@code VarHandle} access on a hit, {@link MemoryPort#loadSlow} otherwise.
      */
     public void loadMem(int addr, int size) {
+        loadMem(addr, size, false);
+    }
+
+    /**
+     * A load; with {@code forWrite} it is the read half of a read-modify-write, which the CPU checks as a write
+     * (a fault reports W=1, a read-only page faults before anything is read): probe the write TLB and, on a miss,
+     * translate for writing.
+     */
+    public void loadMem(int addr, int size, boolean forWrite) {
         Label slow = new Label();
         Label done = new Label();
-        int idx = tlbProbe(L_TR, addr, size, slow);
+        int tlb = forWrite ? L_TW : L_TR;
+        int idx = tlbProbe(tlb, addr, size, slow);
         mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
-        hostAddress(L_TR, addr, idx);
+        hostAddress(tlb, addr, idx);
         mv.visitMethodInsn(INVOKEVIRTUAL, VH, "get", "(" + SEGMENT + "J)" + javaType(size), false);
         if (size == 8) {
             mv.visitJumpInsn(GOTO, done);
@@ -280,7 +304,7 @@ public final class Gen {
         mv.visitVarInsn(ALOAD, L_MEM);
         lload(addr);
         iconst(size);
-        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, "loadSlow", "(JI)J", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, forWrite ? "loadSlowForWrite" : "loadSlow", "(JI)J", false);
         mv.visitLabel(done);
     }
 
@@ -381,18 +405,25 @@ public final class Gen {
         final Operand op;
         final int addrTemp;
         final int size;
+        /** The destination of a read-modify-write: its load is checked as a write. */
+        final boolean forUpdate;
 
         Loc(Operand op, int addrTemp, int size) {
+            this(op, addrTemp, size, false);
+        }
+
+        Loc(Operand op, int addrTemp, int size, boolean forUpdate) {
             this.op = op;
             this.addrTemp = addrTemp;
             this.size = size;
+            this.forUpdate = forUpdate;
         }
 
         /** Pushes the value (zero-extended). */
         public void load() {
             switch (op) {
                 case Operand.Reg r -> loadReg(r, size);
-                case Operand.Mem m -> loadMem(addrTemp, size);
+                case Operand.Mem m -> loadMem(addrTemp, size, forUpdate);
                 case Operand.Imm i -> lconst(i.value() & Flags.mask(size));
                 default -> throw new Untranslatable("cannot load operand " + op + " of " + insn);
             }
@@ -422,13 +453,26 @@ public final class Gen {
     }
 
     public Loc loc(Operand op, int size) {
+        return loc(op, size, false);
+    }
+
+    /** Operand {@code i} as the destination of a read-modify-write (see {@link #loadMem(int, int, boolean)}). */
+    public Loc locForUpdate(int i) {
+        return loc(insn.operand(i), insn.operandSize(), true);
+    }
+
+    public Loc locForUpdate(Operand op, int size) {
+        return loc(op, size, true);
+    }
+
+    private Loc loc(Operand op, int size, boolean forUpdate) {
         if (op instanceof Operand.Mem m) {
             int a = temp();
             linearAddress(m);
             lstore(a);
-            return new Loc(op, a, size);
+            return new Loc(op, a, size, forUpdate);
         }
-        return new Loc(op, -1, size);
+        return new Loc(op, -1, size, forUpdate);
     }
 
     /** Pushes operand {@code i} at size {@code size}, zero-extended. */

@@ -89,7 +89,7 @@ final class IntegerOps {
     private static void alu(Map<Mnemonic, Emitter> t, Mnemonic m, int kind, int opcode, boolean store) {
         t.put(m, (g, i) -> {
             int size = i.operandSize();
-            Gen.Loc d = g.loc(0);
+            Gen.Loc d = store ? g.locForUpdate(0) : g.loc(0);
             Gen.Loc s = g.loc(i.operand(1), size);
             int a = g.temp(), b = g.temp(), r = g.temp();
             d.load();
@@ -112,7 +112,7 @@ final class IntegerOps {
     private static void carryAlu(Gen g, int kind, int opcode) {
         Instruction i = g.insn;
         int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         Gen.Loc s = g.loc(i.operand(1), size);
         int a = g.temp(), b = g.temp(), c = g.temp(), r = g.temp();
         g.carryFlag();
@@ -135,7 +135,7 @@ final class IntegerOps {
 
     private static void incDec(Gen g, int kind, int opcode) {
         int size = g.insn.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         int c = g.temp(), r = g.temp();
         g.carryFlag();
         g.lstore(c);
@@ -151,7 +151,7 @@ final class IntegerOps {
 
     private static void neg(Gen g, Instruction i) {
         int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         int a = g.temp(), r = g.temp();
         d.load();
         g.lstore(a);
@@ -165,8 +165,7 @@ final class IntegerOps {
     }
 
     private static void not(Gen g, Instruction i) {
-        int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         d.load();
         g.lconst(-1);
         g.mv.visitInsn(LXOR);
@@ -224,7 +223,7 @@ final class IntegerOps {
             y = t;
         }
         // x may be memory: its store happens first so a fault leaves the registers untouched.
-        Gen.Loc lx = g.loc(x, size);
+        Gen.Loc lx = g.locForUpdate(x, size);
         Gen.Loc ly = g.loc(y, size);
         int a = g.temp(), b = g.temp();
         lx.load();
@@ -311,10 +310,24 @@ final class IntegerOps {
         g.mv.visitInsn(IAND);
     }
 
+    /**
+     * Where a masked count of zero skips the operation: a 32-bit register destination is still written, so its
+     * upper half is cleared, as on hardware (the flags and memory destinations are left alone).
+     */
+    private static void zeroCountTail(Gen g, Gen.Loc d, Label skip, Label done) {
+        g.mv.visitJumpInsn(GOTO, done);
+        g.mv.visitLabel(skip);
+        if (d.size() == 4 && !d.isMemory()) {
+            d.load();
+            d.store();
+        }
+        g.mv.visitLabel(done);
+    }
+
     private static void shift(Gen g, int kind) {
         Instruction i = g.insn;
         int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         int a = g.temp(), r = g.temp(), s = g.temp(), cnt = g.temp();
         shiftCount(g, i, size);
         g.mv.visitInsn(I2L);
@@ -348,14 +361,14 @@ final class IntegerOps {
         g.lload(r);
         d.store();
         g.setFlags(kind, size, r, s, a);
-        g.mv.visitLabel(skip);
+        zeroCountTail(g, d, skip, new Label());
         g.knownCcOp = -1;
     }
 
     private static void rotate(Gen g, String which) {
         Instruction i = g.insn;
         int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         int a = g.temp(), r = g.temp(), cnt = g.temp(), f = g.temp();
         shiftCount(g, i, size);
         g.mv.visitInsn(I2L);
@@ -389,7 +402,7 @@ final class IntegerOps {
             g.lstore(f);
             g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
         }
-        g.mv.visitLabel(skip);
+        zeroCountTail(g, d, skip, new Label());
         g.knownCcOp = -1;
     }
 
@@ -417,7 +430,7 @@ final class IntegerOps {
     private static void doubleShift(Gen g, String which) {
         Instruction i = g.insn;
         int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         Gen.Loc s = g.loc(i.operand(1), size);
         int a = g.temp(), b = g.temp(), cnt = g.temp(), r = g.temp(), f = g.temp();
         g.load(2, 1);
@@ -454,7 +467,7 @@ final class IntegerOps {
             g.lstore(f);
             g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
         }
-        g.mv.visitLabel(skip);
+        zeroCountTail(g, d, skip, new Label());
         g.knownCcOp = -1;
     }
 
@@ -634,9 +647,9 @@ final class IntegerOps {
             g.mask(m.addressSize());
             g.addSegmentBase(m.segment().ordinal());
             g.lstore(addr);
-            d = g.new Loc(base, addr, size);
+            d = g.new Loc(base, addr, size, op != 0);
         } else {
-            d = g.loc(base, size);
+            d = op != 0 ? g.locForUpdate(base, size) : g.loc(base, size);
             g.load(1, size);
             g.lstore(bit);
         }
@@ -684,7 +697,7 @@ final class IntegerOps {
 
     private static void xadd(Gen g, Instruction i) {
         int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         Gen.Loc s = g.loc(i.operand(1), size);
         int a = g.temp(), b = g.temp(), r = g.temp();
         d.load();
@@ -696,16 +709,24 @@ final class IntegerOps {
         g.mv.visitInsn(LADD);
         g.mask(size);
         g.lstore(r);
-        g.lload(r);
-        d.store();
-        g.lload(a);
-        s.store();
+        // SRC = DEST first, then DEST = sum: with the same register for both, the sum wins (as on hardware).
+        if (d.isMemory()) {
+            g.lload(r);
+            d.store();
+            g.lload(a);
+            s.store();
+        } else {
+            g.lload(a);
+            s.store();
+            g.lload(r);
+            d.store();
+        }
         g.setFlags(Flags.ADD, size, r, b, -1);
     }
 
     private static void cmpxchg(Gen g, Instruction i) {
         int size = i.operandSize();
-        Gen.Loc d = g.loc(0);
+        Gen.Loc d = g.locForUpdate(0);
         Gen.Loc s = g.loc(i.operand(1), size);
         int acc = g.temp(), cur = g.temp(), r = g.temp();
         Operand.Reg rax = new Operand.Reg(RegClass.GPR, CpuState.RAX, size);

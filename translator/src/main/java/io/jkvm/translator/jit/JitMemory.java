@@ -110,6 +110,16 @@ public final class JitMemory extends MemoryPort {
         return load(va, size, userBit != 0);
     }
 
+    @Override
+    public long loadSlowForWrite(long va, int size) {
+        boolean user = userBit != 0;
+        translate(va, Access.WRITE, user);
+        if (crossesPage(va, size)) {
+            translate(va + (0x1000 - (va & 0xfff)), Access.WRITE, user);
+        }
+        return load(va, size, user);
+    }
+
     private long load(long va, int size, boolean user) {
         if (crossesPage(va, size)) {
             // Translate both pages first so that a fault on either leaves nothing half done.

@@ -27,6 +27,8 @@ public final class JitVcpu {
     public static final int REQUEST_INTERRUPT = 2;
 
     private static final int JUMP_CACHE_BITS = 12;
+    /** {@code -Djkvm.rethrowInternalErrors=true}: let host exceptions from generated code propagate (debugging). */
+    private static final boolean RETHROW_INTERNAL_ERRORS = Boolean.getBoolean("jkvm.rethrowInternalErrors");
     private static final int SINGLE_STEP_KEY = 1 << 16;
 
     public final CpuState cpu = new CpuState();
@@ -176,6 +178,9 @@ public final class JitVcpu {
             try {
                 status = r.code.execute(cpu, mem);
             } catch (RuntimeException | Error e) {
+                if (RETHROW_INTERNAL_ERRORS) {
+                    throw e;
+                }
                 // A host failure inside generated code is a jkvm bug: report it as KVM would report an
                 // emulation failure instead of taking the host down. State is at the failing instruction.
                 exit.kind = ExitRequest.Kind.INTERNAL_ERROR;

@@ -29,6 +29,11 @@ public abstract class MemoryPort {
     /** Loads {@code size} bytes at virtual address {@code va}, zero-extended; throws a guest trap on faults. */
     public abstract long loadSlow(long va, int size);
 
+    /**
+     * The load of a read-modify-write: checked as a write first (a fault reports W=1, as the CPU does), then read.
+     */
+    public abstract long loadSlowForWrite(long va, int size);
+
     /** Stores the low {@code size} bytes of {@code value} at {@code va}; throws a guest trap on faults. */
     public abstract void storeSlow(long va, int size, long value);
 
