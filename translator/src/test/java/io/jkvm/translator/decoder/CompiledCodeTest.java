@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every instruction of real compiled code must decode as objdump reads it: same length and mnemonic, and for the
  * instructions jkvm executes (not {@link Attribute#DECODE_ONLY}) the same operands, compared as Intel-syntax text
  * after a few spelling normalisations. The code is C compiled by gcc in the test (16, 32 and 64-bit, -O2 and
- * beyond, with AVX2/AVX-512 variants for decode coverage) and the .text of /usr/bin/ls.
+ * beyond, with AVX2/AVX-512 variants for decode coverage), the jkvm guests' images and the .text of /usr/bin/ls.
  */
 class CompiledCodeTest {
 
@@ -91,14 +91,65 @@ class CompiledCodeTest {
                 + String.join("\n", failures.subList(0, Math.min(40, failures.size()))));
     }
 
+    /**
+     * The guests' images (built by the guests module into {@code guests/target/images}, or wherever
+     * {@code -Djkvm.guests.images} points): the 32-bit multiboot stub, the 64-bit code after it, and the real-mode
+     * boot sector, each decoded in its own mode.
+     */
+    @Test
+    void guestImagesDecodeAsObjdumpReadsThem() throws Exception {
+        Path images = Path.of(System.getProperty("jkvm.guests.images", "../guests/target/images"));
+        assumeTrue(Files.isDirectory(images), "no guest images at " + images.toAbsolutePath()
+                + ": build them (./mvnw -pl guests package) or point -Djkvm.guests.images at them");
+        List<String> failures = new ArrayList<>();
+        int total = 0;
+        List<Path> files;
+        try (Stream<Path> list = Files.list(images)) {
+            files = list.sorted().toList();
+        }
+        for (Path image : files) {
+            String name = image.getFileName().toString();
+            if (name.endsWith(".bin")) {
+                total += compare(image, CodeSize.BITS16, List.of("-b", "binary", "-m", "i8086"), failures);
+            } else if (name.endsWith(".elf")) {
+                Map<String, Long> symbols = symbols(image);
+                Long stub = symbols.get("multiboot_entry");
+                Long longMode = symbols.get("from_multiboot");
+                if (stub == null || longMode == null) {
+                    failures.add(name + ": no multiboot_entry/from_multiboot symbols to split 32- from 64-bit code");
+                    continue;
+                }
+                total += compare(image, CodeSize.BITS32, List.of("-j", ".text", "--start-address=0x"
+                        + Long.toHexString(stub), "--stop-address=0x" + Long.toHexString(longMode)), failures);
+                total += compare(image, CodeSize.BITS64, List.of("-j", ".text", "--start-address=0x"
+                        + Long.toHexString(longMode)), failures);
+            }
+        }
+        assertTrue(total > 1000, "too few guest instructions disassembled: " + total);
+        assertTrue(failures.isEmpty(), failures.size() + " of " + total + " instructions differ:\n"
+                + String.join("\n", failures.subList(0, Math.min(40, failures.size()))));
+    }
+
+    private static Map<String, Long> symbols(Path elf) throws IOException, InterruptedException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String l : run(List.of("objdump", "-t", elf.toString())).split("\n")) {
+            String[] f = l.strip().split("\\s+");
+            if (f.length >= 4 && f[0].matches("[0-9a-f]{8,16}")) {
+                out.put(f[f.length - 1], Long.parseLong(f[0], 16));
+            }
+        }
+        return out;
+    }
+
     private static final Pattern SECTION = Pattern.compile("^Disassembly of section (\\S+):$");
     private static final Pattern INSN = Pattern.compile("^ *([0-9a-f]+):\\t([0-9a-f ]+?) *(?:\\t(.*))?$");
 
     /** Disassembles {@code file} with objdump, decodes every instruction with jkvm, records differences. */
     private static int compare(Path file, CodeSize mode, List<String> extra, List<String> failures)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("objdump", "-d", "-z", "--insn-width=16", "-M",
-                "intel," + ObjdumpOracle.modeOption(mode)));
+        // A flat binary has no code section: -D disassembles it all.
+        List<String> cmd = new ArrayList<>(List.of("objdump", extra.contains("binary") ? "-D" : "-d", "-z",
+                "--insn-width=16", "-M", "intel," + ObjdumpOracle.modeOption(mode)));
         cmd.addAll(extra);
         cmd.add(file.toString());
         String text = run(cmd);
