@@ -20,6 +20,9 @@ public sealed interface Operand permits Operand.Reg, Operand.Mem, Operand.Imm, O
      * {@code base == }{@link #RIP} means RIP-relative, with {@code displacement} already holding the absolute target
      * (the next instruction's address plus disp32), so that the effective address is just {@code displacement}.
      * {@code segment} is the effective segment (the override if any, else DS, or SS for RSP/RBP/BP bases).
+     * In 64-bit mode only FS/GS overrides count; an ES/CS/SS/DS override leaves the default (the prefix is still
+     * in {@link Prefix#SEGMENT}). Without an index, {@code scale} is 1. For the VSIB forms of the decode-only
+     * gathers and scatters, {@code index} numbers the vector register (low four bits) that holds the indexes.
      */
     record Mem(int size, Segment segment, int base, int index, int scale, long displacement, int addressSize)
             implements Operand {
