@@ -96,18 +96,24 @@ final class ControlOps {
             }
             int size = i.operandSize();
             if (o instanceof Operand.Mem m) {
-                // POP to memory: the address uses RSP after the increment.
-                int v = g.temp(), a = g.temp(), sp = g.temp();
-                g.loadGpr(CpuState.RSP);
-                g.lstore(sp);
+                // POP to memory: the address uses RSP after the increment, but RSP itself changes only once the
+                // store succeeded (a faulting store leaves RSP as it was).
+                int v = g.temp(), a = g.temp(), d = g.temp();
                 g.stackAddress(0);
                 g.lstore(a);
                 g.loadMem(a, size);
                 g.lstore(v);
-                g.adjustRsp(size);
-                Gen.Loc d = g.loc(m, size);
+                g.effectiveAddress(m);
+                if (m.base() == CpuState.RSP) {
+                    g.lconst(size);
+                    g.mv.visitInsn(org.objectweb.asm.Opcodes.LADD);
+                    g.mask(m.addressSize());
+                }
+                g.addSegmentBase(m.segment().ordinal());
+                g.lstore(d);
                 g.lload(v);
-                d.store();
+                g.storeMem(d, size);
+                g.adjustRsp(size);
                 return;
             }
             g.pop(size);

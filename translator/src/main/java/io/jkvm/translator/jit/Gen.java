@@ -286,6 +286,7 @@ public final class Gen {
      * translate for writing.
      */
     public void loadMem(int addr, int size, boolean forWrite) {
+        alignmentCheck(addr, size);
         Label slow = new Label();
         Label done = new Label();
         int tlb = forWrite ? L_TW : L_TR;
@@ -312,6 +313,7 @@ public final class Gen {
     public void storeMem(int addr, int size) {
         int v = temp();
         lstore(v);
+        alignmentCheck(addr, size);
         Label slow = new Label();
         Label done = new Label();
         int idx = tlbProbe(L_TW, addr, size, slow);
@@ -336,6 +338,25 @@ public final class Gen {
         mv.visitMethodInsn(INVOKEVIRTUAL, PORT, "storeSlow", "(JIJ)V", false);
         mv.visitLabel(done);
         storedToMemory = true;
+    }
+
+    /** In regions keyed with alignment checking: #AC(0) unless the address is a multiple of the access size. */
+    private void alignmentCheck(int addr, int size) {
+        if (!region.alignmentChecks || size == 1) {
+            return;
+        }
+        Label ok = new Label();
+        lload(addr);
+        lconst(size - 1);
+        mv.visitInsn(LAND);
+        lconst(0);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFEQ, ok);
+        lload(addr);
+        mv.visitMethodInsn(INVOKESTATIC, "io/jkvm/translator/jit/Trap", "alignmentCheck",
+                "(J)Lio/jkvm/translator/cpu/GuestException;", false);
+        mv.visitInsn(ATHROW);
+        mv.visitLabel(ok);
     }
 
     private static String javaType(int size) {

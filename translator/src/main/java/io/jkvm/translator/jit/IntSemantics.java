@@ -65,12 +65,12 @@ public final class IntSemantics {
         if (count == 0) {
             return a;
         }
-        if (size == 2 && count > 16) {
-            // Undefined for 16-bit operands with counts over 16; CPUs shift through b:a:b.
+        if (size == 2 && count >= 16) {
+            // A count of 16 shifts all of b in; over 16 is undefined and CPUs shift through b:a:b.
             long wide = (a << 32) | (b << 16) | a;
             return (wide << count >>> 32) & 0xffff;
         }
-        return ((a << count) | (count == bits ? 0 : b >>> (bits - count))) & Flags.mask(size);
+        return ((a << count) | (b >>> (bits - count))) & Flags.mask(size);
     }
 
     public static long shrd(long a, long b, int count, int size) {

@@ -55,6 +55,11 @@ public final class JitMemory extends MemoryPort {
     }
 
     @Override
+    public boolean alignmentChecks() {
+        return userBit != 0 && (cpu.cr0 & CpuState.CR0_AM) != 0 && (cpu.rflags & Flags.AC) != 0;
+    }
+
+    @Override
     public Mmu mmu() {
         return mmu;
     }

@@ -279,10 +279,16 @@ public final class JitVcpu {
         int codeSize = cpu.codeSize();
         int stack = stackSize();
         return codeSize | cpu.cpl() << 4 | stack << 8 | (oneInstruction ? SINGLE_STEP_KEY : 0)
-                | (sseUsable() ? SSE_KEY : 0);
+                | (sseUsable() ? SSE_KEY : 0) | (alignmentChecks() ? AC_KEY : 0);
     }
 
     private static final int SSE_KEY = 1 << 17;
+    private static final int AC_KEY = 1 << 18;
+
+    /** CR0.AM and EFLAGS.AC at CPL 3: misaligned data accesses raise #AC (SDM 6.15, interrupt 17). */
+    private boolean alignmentChecks() {
+        return (cpu.cr0 & CpuState.CR0_AM) != 0 && (cpu.rflags & Flags.AC) != 0 && cpu.cpl() == 3;
+    }
 
     private boolean sseUsable() {
         return (cpu.cr0 & (CpuState.CR0_EM | CpuState.CR0_TS)) == 0 && (cpu.cr4 & CpuState.CR4_OSFXSR) != 0;
@@ -361,7 +367,8 @@ public final class JitVcpu {
             default -> CodeSize.BITS16;
         };
         RegionCompiler rc = new RegionCompiler(mode, cpu.cpl(), stackSize(), key.rip(), source,
-                oneInstruction ? 1 : RegionCompiler.MAX_INSTRUCTIONS).withSse(sseUsable());
+                oneInstruction ? 1 : RegionCompiler.MAX_INSTRUCTIONS).withSse(sseUsable())
+                .withAlignmentChecks(alignmentChecks());
         RegionCompiler.Result result = rc.compile(Engine.nextClassName());
         // Mark the translated bytes as code so that stores to them take the slow path and invalidate the region.
         for (long[] range : result.codeRanges()) {

@@ -53,8 +53,18 @@ public abstract class MemoryPort {
     /** INVLPG: drops the translation of one page. */
     public abstract void invalidatePage(long va);
 
+    /** Whether data accesses must be aligned now (CR0.AM, EFLAGS.AC, CPL 3): #AC otherwise. */
+    public abstract boolean alignmentChecks();
+
+    private void checkAlignment(long va, int size) {
+        if (size > 1 && (va & (size - 1)) != 0 && alignmentChecks()) {
+            throw Trap.alignmentCheck(va);
+        }
+    }
+
     /** Reads {@code size} (1, 2, 4, 8) bytes at linear address {@code va} with the current privilege. */
     public final long read(long va, int size) {
+        checkAlignment(va, size);
         long u = userBit();
         return switch (size) {
             case 1 -> Mem.ld8(tlbRead, u, this, va);
@@ -67,6 +77,7 @@ public abstract class MemoryPort {
 
     /** Writes {@code size} (1, 2, 4, 8) bytes at linear address {@code va} with the current privilege. */
     public final void write(long va, int size, long value) {
+        checkAlignment(va, size);
         long u = userBit();
         switch (size) {
             case 1 -> Mem.st8(tlbWrite, u, this, va, value);

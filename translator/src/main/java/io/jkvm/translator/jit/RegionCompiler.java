@@ -97,6 +97,16 @@ public final class RegionCompiler {
         return this;
     }
 
+    /** CR0.AM, EFLAGS.AC and CPL 3: every data access checks its alignment (the caller keys the region by it). */
+    boolean alignmentChecks;
+
+    public RegionCompiler withAlignmentChecks(boolean on) {
+        this.alignmentChecks = on;
+        return this;
+    }
+
+
+
     /**
      * Discovers and translates the region. A guest exception raised by the entry instruction itself (fetch fault,
      * invalid opcode) propagates as {@link GuestException}; later problems just end the region earlier.
@@ -111,11 +121,12 @@ public final class RegionCompiler {
                 throw e;
             }
             return new RegionCompiler(mode, cpl, stackSize, entry, code, Math.max(1, countInstructions() / 2),
-                    stopBefore).withSse(sseUsable).compile(className);
+                    stopBefore).withSse(sseUsable).withAlignmentChecks(alignmentChecks).compile(className);
         } catch (RegionTooLarge e) {
             int fit = (int) ((long) e.instructions * MAX_METHOD_BYTES * 9 / 10 / e.methodBytes);
             return new RegionCompiler(mode, cpl, stackSize, entry, code, Math.max(1, Math.min(fit,
-                    e.instructions - 1)), stopBefore).withSse(sseUsable).compile(className);
+                    e.instructions - 1)), stopBefore).withSse(sseUsable).withAlignmentChecks(alignmentChecks)
+                    .compile(className);
         } catch (Untranslatable e) {
             long at = insnAddress;
             if (at == entry) {
@@ -125,7 +136,7 @@ public final class RegionCompiler {
             java.util.Set<Long> stops = new java.util.HashSet<>(stopBefore);
             stops.add(at);
             return new RegionCompiler(mode, cpl, stackSize, entry, code, maxInstructions, stops).withSse(sseUsable)
-                    .compile(className);
+                    .withAlignmentChecks(alignmentChecks).compile(className);
         }
     }
 

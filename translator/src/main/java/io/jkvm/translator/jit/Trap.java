@@ -20,6 +20,12 @@ public final class Trap {
         throw t;
     }
 
+    /** The #AC(0) of a misaligned data access (built out of line: generated code only throws it). */
+    public static io.jkvm.translator.cpu.GuestException alignmentCheck(long address) {
+        return new GuestException(GuestException.AC, 0, true, 0,
+                "misaligned access at 0x" + Long.toHexString(address) + " with CR0.AM and EFLAGS.AC set at CPL 3");
+    }
+
     /**
      * Thrown by a slow path that needs an exit to userspace before the current instruction can complete (an MMIO
      * load). The instruction restarts on the next run, with the data userspace provided.

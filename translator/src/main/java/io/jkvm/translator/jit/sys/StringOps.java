@@ -167,7 +167,9 @@ final class StringOps {
             return Status.CONTINUE;
         }
         // Page-at-a-time paths: copies and fills in either direction, comparisons forwards.
-        boolean bulk = r.rep && (kind == Kind.MOVS || kind == Kind.STOS || (kind.compares() && r.step > 0));
+        // The bulk paths skip per-element checks, so they run only when no element could raise #AC.
+        boolean bulk = r.rep && (kind == Kind.MOVS || kind == Kind.STOS || (kind.compares() && r.step > 0))
+                && (r.size == 1 || !mem.alignmentChecks());
         boolean interrupted = false;
         try {
             while (r.left != 0) {
