@@ -30,7 +30,10 @@ public final class VcpuConfig {
     public volatile long tscEpochNanos = System.nanoTime();
     public volatile long tscKhz = 2_000_000;
 
-    /** Finds the CPUID entry KVM would use: exact match, else KVM's fallback (see {@code kvm_cpuid}). */
+    /**
+     * The entry for exactly this function (and index, where significant), or null. KVM's fallback for leaves
+     * the table lacks is instruction semantics and lives in {@code jit.sys.CpuidOps.lookup}.
+     */
     public CpuidEntry findCpuid(int function, int index) {
         List<CpuidEntry> table = cpuid;
         for (CpuidEntry e : table) {
