@@ -53,6 +53,19 @@ final class JitVm implements VmHandle {
         }
     }
 
+    /**
+     * After a harvest cleared dirty bits: before it returns, no running vcpu may still write through a TLB entry
+     * that bypasses the log (KVM flushes remote TLBs at the same point). A write in between lands in a page just
+     * reported dirty, which userspace copies after the call returns.
+     */
+    private void syncRunningVcpus(String operation) {
+        for (JitVcpuHandle v : vcpus.values()) {
+            if (!v.engineVcpu().awaitTlbSync(5_000_000_000L)) {
+                throw new KvmException(operation, Errno.EBUSY, "vcpu did not reach a TLB sync point within 5 s");
+            }
+        }
+    }
+
     @Override
     public void getDirtyLog(KvmDirtyLog log) {
         int slot = log.slot() & 0xffff;
@@ -62,6 +75,7 @@ final class JitVm implements VmHandle {
         }
         long bytes = ((s.size() >>> 12) + 63) / 64 * 8;
         memory.getDirtyLog(slot, MemorySegment.ofAddress(log.dirtyBitmap()).reinterpret(bytes));
+        syncRunningVcpus("KVM_GET_DIRTY_LOG");
     }
 
     @Override
@@ -69,6 +83,7 @@ final class JitVm implements VmHandle {
         long bytes = ((log.numPages() & 0xffffffffL) + 63) / 64 * 8;
         memory.clearDirtyLog(log.slot() & 0xffff, log.firstPage(), log.numPages(),
                 MemorySegment.ofAddress(log.dirtyBitmap()).reinterpret(Math.max(8, bytes)));
+        syncRunningVcpus("KVM_CLEAR_DIRTY_LOG");
     }
 
     @Override

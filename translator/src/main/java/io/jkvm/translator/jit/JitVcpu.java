@@ -25,6 +25,11 @@ import java.util.Map;
 public final class JitVcpu {
     public static final int REQUEST_KICK = 1;
     public static final int REQUEST_INTERRUPT = 2;
+    /** Leave generated code and re-sync the TLB (dirty-log harvest, see {@link #awaitTlbSync}). */
+    public static final int REQUEST_TLB_SYNC = 4;
+    private volatile boolean running;
+    private volatile boolean syncRequested;
+    private volatile long syncAcks;
 
     private static final int JUMP_CACHE_BITS = 12;
     /** {@code -Djkvm.rethrowInternalErrors=true}: let host exceptions from generated code propagate (debugging). */
@@ -89,6 +94,32 @@ public final class JitVcpu {
         flushJumpCache();
     }
 
+    /**
+     * Returns once this vcpu can no longer write guest memory through TLB entries older than this call: at once if
+     * it is not running (the next run syncs before executing anything), else after it passed a sync point. KVM
+     * gives the same guarantee with a remote TLB flush before {@code KVM_GET_DIRTY_LOG} returns.
+     *
+     * @return false if a running vcpu did not reach a sync point within {@code timeoutNanos}
+     */
+    public boolean awaitTlbSync(long timeoutNanos) {
+        if (!running) {
+            return true;
+        }
+        long ack = syncAcks;
+        syncRequested = true;
+        synchronized (this) {
+            cpu.requests |= REQUEST_TLB_SYNC;
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (running && syncAcks == ack) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
     /** Makes a run in progress return with INTR at the next region boundary or back-edge. Thread-safe. */
     public void kick() {
         synchronized (this) {
@@ -124,6 +155,15 @@ public final class JitVcpu {
      * the previous exit (IN data, MMIO read data ...) before calling again.
      */
     public ExitRequest run() {
+        running = true;
+        try {
+            return runLoop();
+        } finally {
+            running = false;
+        }
+    }
+
+    private ExitRequest runLoop() {
         ExitRequest exit = cpu.exit;
         exit.clear();
         if (firstRunNanos < 0) {
@@ -145,8 +185,13 @@ public final class JitVcpu {
             long gen = memory.generation();
             if (gen != seenGeneration) {
                 seenGeneration = gen;
-                mmu.sync();
                 flushJumpCache();
+            }
+            // Slot changes, dirty-log clears and new code pages reach this vcpu's TLB here (three volatile reads).
+            mmu.sync();
+            if (syncRequested) {
+                syncRequested = false;
+                syncAcks++;
             }
             if (engine.invalidationEpoch != seenEpoch) {
                 seenEpoch = engine.invalidationEpoch;
@@ -227,6 +272,11 @@ public final class JitVcpu {
     private boolean handleRequests() {
         synchronized (this) {
             int req = cpu.requests;
+            if ((req & REQUEST_TLB_SYNC) != 0) {
+                // Leaving the region was the point: the loop syncs the TLB next and acknowledges.
+                cpu.requests = req & ~REQUEST_TLB_SYNC;
+                req = cpu.requests;
+            }
             if ((req & REQUEST_KICK) != 0) {
                 cpu.requests = req & ~REQUEST_KICK;
                 cpu.exit.kind = ExitRequest.Kind.INTR;
