@@ -616,8 +616,18 @@ final class IntegerOps {
             g.mv.visitMethodInsn(INVOKESTATIC, SEM, which + "Flags", "(JJJI)J", false);
             g.lstore(f);
         }
+        // BSF/BSR of zero leave the destination alone: not even the upper half of a 64-bit register is cleared
+        // (AMD documents it; Intel CPUs behave the same, though the SDM calls the value undefined).
+        Label noWrite = new Label();
+        if (which.equals("bsf") || which.equals("bsr")) {
+            g.lload(s);
+            g.lconst(0);
+            g.mv.visitInsn(LCMP);
+            g.mv.visitJumpInsn(IFEQ, noWrite);
+        }
         g.lload(r);
         d.store();
+        g.mv.visitLabel(noWrite);
         if (flags) {
             g.setFlags(Flags.EFLAGS, 8, -1, f, -1);
         }
