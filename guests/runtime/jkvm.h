@@ -103,6 +103,17 @@ void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+#ifndef JKVM_RUNTIME_LIB
+/*
+ * -ffreestanding implies -fno-builtin: without these, every memcpy(&v, p, 8) is a call into a rep movsb loop.
+ * Real freestanding code (kernels) maps them to the builtins, so that gcc inlines small fixed-size copies as
+ * plain moves, as hosted code gets them, and calls the functions above for the rest.
+ */
+#define memcpy(d, s, n) __builtin_memcpy((d), (s), (n))
+#define memmove(d, s, n) __builtin_memmove((d), (s), (n))
+#define memset(d, c, n) __builtin_memset((d), (c), (n))
+#define memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
+#endif
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);

@@ -6,6 +6,7 @@
  * instructions are part of what guests exercise); this file is built with
  * -fno-tree-loop-distribute-patterns so the byte loops here are never turned back into calls.
  */
+#define JKVM_RUNTIME_LIB /* defines the functions jkvm.h maps to builtins */
 #include "jkvm.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
