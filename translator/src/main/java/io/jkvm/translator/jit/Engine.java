@@ -100,7 +100,8 @@ public final class Engine {
     /** Defines the compiled class and caches the region. */
     Region install(Key key, RegionCompiler.Result result, long[] pages, long nanos) {
         CompiledRegion code = define(result);
-        Region r = new Region(code, key.rip(), key.modeKey(), pages, result.classBytes().length, result.instructions());
+        Region r = new Region(key, code, key.rip(), key.modeKey(), pages, result.classBytes().length,
+                result.instructions());
         stats.regionsTranslated.increment();
         stats.instructionsTranslated.add(result.instructions());
         stats.bytecodeBytes.add(result.classBytes().length);

@@ -201,6 +201,10 @@ public final class JitVcpu {
             Region r;
             try {
                 r = lookup(oneInstruction);
+                if (r.provisional && ++r.executions == HOT_EXECUTIONS) {
+                    // Entered often enough to be worth a full-size region (see TIER_ONE_INSTRUCTIONS).
+                    r = promote(r);
+                }
                 if (!oneInstruction && cpu.budgetLimit - cpu.instructions < r.instructions) {
                     r = lookup(true);
                 }
@@ -361,7 +365,7 @@ public final class JitVcpu {
     private Region lookup(boolean oneInstruction) {
         long rip = cpu.rip;
         int mk = modeKey(oneInstruction);
-        int h = (int) (rip ^ (rip >>> JUMP_CACHE_BITS) ^ (oneInstruction ? 1 : 0)) & (jumpCache.length - 1);
+        int h = jumpSlot(rip, oneInstruction);
         Region r = jumpCache[h];
         if (r != null && r.entryRip == rip && r.modeKey == mk && r.valid) {
             engine.stats().jumpCacheHits.increment();
@@ -373,10 +377,14 @@ public final class JitVcpu {
         Engine.Key key = new Engine.Key(gpa, rip, mk);
         r = engine.lookup(key);
         if (r == null || !r.valid || !stillMapped(r, user)) {
-            r = translate(key, oneInstruction, user);
+            r = translate(key, oneInstruction, user, oneInstruction ? 1 : TIER_ONE_INSTRUCTIONS);
         }
         jumpCache[h] = r;
         return r;
+    }
+
+    private int jumpSlot(long rip, boolean oneInstruction) {
+        return (int) (rip ^ (rip >>> JUMP_CACHE_BITS) ^ (oneInstruction ? 1 : 0)) & (jumpCache.length - 1);
     }
 
     private long fetchTranslate(long linear, boolean user) {
@@ -402,7 +410,23 @@ public final class JitVcpu {
         return true;
     }
 
-    private Region translate(Engine.Key key, boolean oneInstruction, boolean user) {
+    /**
+     * Tiered translation. Most code runs a few times (boot, initialisation, printing): translating it into large
+     * regions costs more than running it, and small runs of guests were dominated by translation. An entry is first
+     * translated as a small region; one the dispatcher enters {@link #HOT_EXECUTIONS} times is retranslated with
+     * the full budget, so hot loops still become large regions that C2 compiles as a whole.
+     */
+    static final int TIER_ONE_INSTRUCTIONS = Integer.getInteger("jkvm.tier1.instructions", 48);
+    static final int HOT_EXECUTIONS = Integer.getInteger("jkvm.tier2.executions", 200);
+
+    private Region promote(Region small) {
+        boolean user = cpu.cpl() == 3;
+        Region big = translate(small.key, false, user, RegionCompiler.MAX_INSTRUCTIONS);
+        jumpCache[jumpSlot(small.entryRip, false)] = big;
+        return big;
+    }
+
+    private Region translate(Engine.Key key, boolean oneInstruction, boolean user, int budget) {
         long start = System.nanoTime();
         Map<Long, Long> pages = new LinkedHashMap<>();
         long ripBase = cpu.is64() ? 0 : cpu.seg[CpuState.CS].base;
@@ -416,8 +440,8 @@ public final class JitVcpu {
             case 4 -> CodeSize.BITS32;
             default -> CodeSize.BITS16;
         };
-        RegionCompiler rc = new RegionCompiler(mode, cpu.cpl(), stackSize(), key.rip(), source,
-                oneInstruction ? 1 : RegionCompiler.MAX_INSTRUCTIONS).withSse(sseUsable())
+        RegionCompiler rc = new RegionCompiler(mode, cpu.cpl(), stackSize(), key.rip(), source, budget)
+                .withSse(sseUsable())
                 .withAlignmentChecks(alignmentChecks());
         RegionCompiler.Result result = rc.compile(Engine.nextClassName());
         // Mark the translated bytes as code so that stores to them take the slow path and invalidate the region.
@@ -439,6 +463,10 @@ public final class JitVcpu {
             pageArray[i++] = e.getKey();
             pageArray[i++] = e.getValue();
         }
-        return engine.install(key, result, pageArray, System.nanoTime() - start);
+        Region r = engine.install(key, result, pageArray, System.nanoTime() - start);
+        // Provisional only when the budget, not the code's shape, ended it (a region that fits is final).
+        r.provisional = !oneInstruction && budget < RegionCompiler.MAX_INSTRUCTIONS
+                && result.instructions() >= budget;
+        return r;
     }
 }

@@ -14,8 +14,16 @@ public final class Region {
     final int instructions;
     /** Cleared when evicted or when code on one of its pages is overwritten. */
     volatile boolean valid = true;
+    /** The cache key it was installed under (for retranslation). */
+    final Engine.Key key;
+    /** A first-tier region cut short by the tier-one budget: retranslated in full once hot. */
+    boolean provisional;
+    /** Times the dispatcher entered it (racy across vcpus, which only delays promotion). */
+    int executions;
 
-    Region(CompiledRegion code, long entryRip, int modeKey, long[] pages, int weight, int instructions) {
+    Region(Engine.Key key, CompiledRegion code, long entryRip, int modeKey, long[] pages, int weight,
+           int instructions) {
+        this.key = key;
         this.code = code;
         this.entryRip = entryRip;
         this.modeKey = modeKey;
