@@ -311,6 +311,17 @@ final class IntegerOps {
     }
 
     /**
+     * A memory destination is accessed (checked as a write) even when the count turns out to be zero, as on
+     * hardware: a zero count on an unmapped page still faults.
+     */
+    private static void loadMemoryDestinationFirst(Gen g, Gen.Loc d, int a) {
+        if (d.isMemory()) {
+            d.load();
+            g.lstore(a);
+        }
+    }
+
+    /**
      * Where a masked count of zero skips the operation: a 32-bit register destination is still written, so its
      * upper half is cleared, as on hardware (the flags and memory destinations are left alone).
      */
@@ -329,6 +340,7 @@ final class IntegerOps {
         int size = i.operandSize();
         Gen.Loc d = g.locForUpdate(0);
         int a = g.temp(), r = g.temp(), s = g.temp(), cnt = g.temp();
+        loadMemoryDestinationFirst(g, d, a);
         shiftCount(g, i, size);
         g.mv.visitInsn(I2L);
         g.lstore(cnt);
@@ -338,8 +350,10 @@ final class IntegerOps {
         g.lconst(0);
         g.mv.visitInsn(LCMP);
         g.mv.visitJumpInsn(IFEQ, skip);
-        d.load();
-        g.lstore(a);
+        if (!d.isMemory()) {
+            d.load();
+            g.lstore(a);
+        }
         // s = a shifted by count-1 (carries the last bit shifted out), r = a shifted by count.
         for (int pass = 0; pass < 2; pass++) {
             g.lload(a);
@@ -370,6 +384,7 @@ final class IntegerOps {
         int size = i.operandSize();
         Gen.Loc d = g.locForUpdate(0);
         int a = g.temp(), r = g.temp(), cnt = g.temp(), f = g.temp();
+        loadMemoryDestinationFirst(g, d, a);
         shiftCount(g, i, size);
         g.mv.visitInsn(I2L);
         g.lstore(cnt);
@@ -378,8 +393,10 @@ final class IntegerOps {
         g.lconst(0);
         g.mv.visitInsn(LCMP);
         g.mv.visitJumpInsn(IFEQ, skip);
-        d.load();
-        g.lstore(a);
+        if (!d.isMemory()) {
+            d.load();
+            g.lstore(a);
+        }
         if (i.operands().size() < 2 || i.operand(1) instanceof Operand.Imm) {
             // Constant count: a plain shift pair C2 turns into one rotate, no call (see inlineRotate).
             int c = i.operands().size() < 2 ? 1 : (int) (((Operand.Imm) i.operand(1)).value() & (size == 8 ? 63 : 31));
@@ -440,12 +457,15 @@ final class IntegerOps {
         g.mv.visitInsn(I2L);
         g.lstore(cnt);
         Label skip = new Label();
+        loadMemoryDestinationFirst(g, d, a);
         g.lload(cnt);
         g.lconst(0);
         g.mv.visitInsn(LCMP);
         g.mv.visitJumpInsn(IFEQ, skip);
-        d.load();
-        g.lstore(a);
+        if (!d.isMemory()) {
+            d.load();
+            g.lstore(a);
+        }
         s.load();
         g.lstore(b);
         g.lload(a);

@@ -75,6 +75,15 @@ public abstract class MemoryPort {
         };
     }
 
+    /**
+     * Reads the destination of a read-modify-write: checked as a write first, so a fault reports W=1 and a
+     * read-only page faults before anything is read, as the CPU does.
+     */
+    public final long readForUpdate(long va, int size) {
+        checkAlignment(va, size);
+        return loadSlowForWrite(va, size);
+    }
+
     /** Writes {@code size} (1, 2, 4, 8) bytes at linear address {@code va} with the current privilege. */
     public final void write(long va, int size, long value) {
         checkAlignment(va, size);

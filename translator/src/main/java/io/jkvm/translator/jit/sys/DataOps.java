@@ -86,7 +86,7 @@ final class DataOps {
         } else if (size == 2) {
             count %= 17;
         }
-        long value = Operands.read(cpu, mem, dst, size);
+        long value = Operands.readForUpdate(cpu, mem, dst, size);
         if (count == 0) {
             // Nothing rotates and no flag changes, but a 32-bit register is still written, which clears its upper
             // half (what the host CPU does; the differential sweep caught it).
@@ -134,7 +134,7 @@ final class DataOps {
         if (host != HostAccess.MISS) {
             old = (long) LONG.compareAndExchange(Mem.ALL, host, expected, replacement);
         } else {
-            old = mem.read(a, 8);
+            old = mem.readForUpdate(a, 8);
             mem.write(a, 8, old == expected ? replacement : old);
         }
         boolean equal = old == expected;
@@ -156,8 +156,8 @@ final class DataOps {
         if ((a & 15) != 0) {
             throw Faults.gp0("CMPXCHG16B operand not 16-byte aligned");
         }
-        long lo = mem.read(a, 8);
-        long hi = mem.read(a + 8, 8);
+        long lo = mem.readForUpdate(a, 8);
+        long hi = mem.readForUpdate(a + 8, 8);
         boolean equal = lo == cpu.gpr[CpuState.RAX] && hi == cpu.gpr[CpuState.RDX];
         long newLo = equal ? cpu.gpr[CpuState.RBX] : lo;
         long newHi = equal ? cpu.gpr[CpuState.RCX] : hi;

@@ -100,6 +100,14 @@ final class Operands {
         };
     }
 
+    /** Reads operand {@code o} as the destination of a read-modify-write (memory checked for writing). */
+    public static long readForUpdate(CpuState cpu, MemoryPort mem, Operand o, int size) {
+        if (o instanceof Operand.Mem m) {
+            return mem.readForUpdate(linear(cpu, m), size);
+        }
+        return read(cpu, mem, o, size);
+    }
+
     /** Writes {@code size} bytes of operand {@code o}. */
     public static void write(CpuState cpu, MemoryPort mem, Operand o, int size, long v) {
         switch (o) {
