@@ -311,14 +311,26 @@ final class IntegerOps {
     }
 
     /**
-     * A memory destination is accessed (checked as a write) even when the count turns out to be zero, as on
-     * hardware: a zero count on an unmapped page still faults.
+     * The start shared by shifts and rotates: reads the destination into {@code a} and returns the label a zero
+     * count (long local {@code cnt}) jumps to, where neither the operand nor the flags change. A memory
+     * destination is read (checked as a write) before the count test, as on hardware: a zero count on an unmapped
+     * page still faults. Close with {@link #zeroCountTail}.
      */
-    private static void loadMemoryDestinationFirst(Gen g, Gen.Loc d, int a) {
+    private static Label beginCounted(Gen g, Gen.Loc d, int a, int cnt) {
+        Label skip = new Label();
         if (d.isMemory()) {
             d.load();
             g.lstore(a);
         }
+        g.lload(cnt);
+        g.lconst(0);
+        g.mv.visitInsn(LCMP);
+        g.mv.visitJumpInsn(IFEQ, skip);
+        if (!d.isMemory()) {
+            d.load();
+            g.lstore(a);
+        }
+        return skip;
     }
 
     /**
@@ -340,20 +352,10 @@ final class IntegerOps {
         int size = i.operandSize();
         Gen.Loc d = g.locForUpdate(0);
         int a = g.temp(), r = g.temp(), s = g.temp(), cnt = g.temp();
-        loadMemoryDestinationFirst(g, d, a);
         shiftCount(g, i, size);
         g.mv.visitInsn(I2L);
         g.lstore(cnt);
-        Label skip = new Label();
-        // A zero count changes neither the operand nor the flags.
-        g.lload(cnt);
-        g.lconst(0);
-        g.mv.visitInsn(LCMP);
-        g.mv.visitJumpInsn(IFEQ, skip);
-        if (!d.isMemory()) {
-            d.load();
-            g.lstore(a);
-        }
+        Label skip = beginCounted(g, d, a, cnt);
         // s = a shifted by count-1 (carries the last bit shifted out), r = a shifted by count.
         for (int pass = 0; pass < 2; pass++) {
             g.lload(a);
@@ -384,19 +386,10 @@ final class IntegerOps {
         int size = i.operandSize();
         Gen.Loc d = g.locForUpdate(0);
         int a = g.temp(), r = g.temp(), cnt = g.temp(), f = g.temp();
-        loadMemoryDestinationFirst(g, d, a);
         shiftCount(g, i, size);
         g.mv.visitInsn(I2L);
         g.lstore(cnt);
-        Label skip = new Label();
-        g.lload(cnt);
-        g.lconst(0);
-        g.mv.visitInsn(LCMP);
-        g.mv.visitJumpInsn(IFEQ, skip);
-        if (!d.isMemory()) {
-            d.load();
-            g.lstore(a);
-        }
+        Label skip = beginCounted(g, d, a, cnt);
         if (i.operands().size() < 2 || i.operand(1) instanceof Operand.Imm) {
             // Constant count: a plain shift pair C2 turns into one rotate, no call (see inlineRotate).
             int c = i.operands().size() < 2 ? 1 : (int) (((Operand.Imm) i.operand(1)).value() & (size == 8 ? 63 : 31));
@@ -456,16 +449,7 @@ final class IntegerOps {
         g.mv.visitInsn(IAND);
         g.mv.visitInsn(I2L);
         g.lstore(cnt);
-        Label skip = new Label();
-        loadMemoryDestinationFirst(g, d, a);
-        g.lload(cnt);
-        g.lconst(0);
-        g.mv.visitInsn(LCMP);
-        g.mv.visitJumpInsn(IFEQ, skip);
-        if (!d.isMemory()) {
-            d.load();
-            g.lstore(a);
-        }
+        Label skip = beginCounted(g, d, a, cnt);
         s.load();
         g.lstore(b);
         g.lload(a);
