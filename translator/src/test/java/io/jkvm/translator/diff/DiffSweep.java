@@ -52,7 +52,7 @@ final class DiffSweep implements AutoCloseable {
 
         String summary() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format("%d cases in %.1f s: %d divergent (%d explained as undefined behaviour, "
+            b.append(String.format("%d cases in %.1f s: %d divergent (%d explained by the UndefinedBehaviour list, "
                             + "%d not minimised), %d decoder disagreements, %d cases reading undefined flags%n",
                     cases, nanos / 1e9, divergent, explained, notMinimised, decoderProblems, taintedCases));
             b.append(String.format("time: as %.1f s, host (waited) %.1f s, jit %.1f s, minimising %.1f s%n",

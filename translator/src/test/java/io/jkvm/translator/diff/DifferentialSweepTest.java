@@ -138,14 +138,15 @@ class DifferentialSweepTest {
                     .append(h.state.describe(c.initial.scratch))
                     .append("jit: ").append(j.describeEnd(c.endAddress())).append('\n')
                     .append(j.state.describe(c.initial.scratch)).append("differences: ").append(items).append('\n');
+            Minimiser.Finding f = null;
             if (!items.isEmpty()) {
-                Minimiser.Finding f = new Minimiser(host, jit).minimise(List.of(c)).get(0);
+                f = new Minimiser(host, jit).minimise(List.of(c)).get(0);
                 b.append(f == null ? "no prefix diverges\n" : f.report(HostExecutor.workDirectory()));
             }
             System.out.println(b);
             Files.writeString(HostExecutor.workDirectory().resolve("case-0x" + Long.toHexString(seed) + "-" + which
                     + ".txt"), b);
-            assertEquals(List.of(), items, b::toString);
+            assertTrue(items.isEmpty() || f != null && f.explained(), b::toString);
         }
     }
 }

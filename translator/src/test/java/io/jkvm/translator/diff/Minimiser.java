@@ -37,7 +37,7 @@ final class Minimiser {
                     .append(c.lines.get(index).replaceAll("LABEL_\\w+: ", "")).append('\n');
             b.append("class: ").append(classKey).append('\n');
             if (rule != null) {
-                b.append("explained as undefined behaviour: ").append(rule).append('\n');
+                b.append("explained by the UndefinedBehaviour list: ").append(rule).append('\n');
             }
             if (singleStepDiverges != null) {
                 b.append(singleStepDiverges ? "diverges also when the JIT single-steps\n"
@@ -116,8 +116,9 @@ final class Minimiser {
             String rule = null;
             if (insn != null) {
                 UndefinedBehaviour.Rule r = UndefinedBehaviour.applicable(insn, pre);
-                if (r != null && Differ.compare(h, j, r.mask().or(new Differ.Mask(undefined, 0))).stream()
-                        .allMatch(i -> i.kind().equals("mem") && insn.operand(0) instanceof Operand.Mem)) {
+                boolean memoryDestination = insn.operand(0) instanceof Operand.Mem;
+                if (r != null && (r.wholeOutcome() || Differ.compare(h, j, r.mask().or(new Differ.Mask(undefined, 0)))
+                        .stream().allMatch(i -> i.kind().equals("mem") && memoryDestination))) {
                     rule = r.name();
                 }
             }
@@ -158,7 +159,8 @@ final class Minimiser {
     /** How two outcomes ended differently, without addresses: "end #AC vs #UD", "end #PF error 0x6 vs 0x4". */
     static String endKey(Differ.Item i) {
         if (i.what().equals("#PF")) {
-            return "end #PF error " + i.host().replaceAll(".* error ", "") + " vs " + i.jit().replaceAll(".* error ", "");
+            return "end #PF error " + i.host().replaceAll(".* error ", "") + " vs "
+                    + i.jit().replaceAll(".* error ", "");
         }
         if (i.what().equals("error code")) {
             return "end error code " + i.host() + " vs " + i.jit();

@@ -174,7 +174,9 @@ final class SequenceGenerator {
             s.rflags = f;
             s.mxcsr = 0x1f80;
             if (rnd.nextInt(4) == 0) {
-                s.mxcsr = 0x1f80 | rnd.nextInt(4) << 13 | (rnd.nextBoolean() ? 0x8000 : 0) | (rnd.nextBoolean() ? 0x40 : 0);
+                // Rounding mode, FTZ, DAZ.
+                s.mxcsr = 0x1f80 | rnd.nextInt(4) << 13 | (rnd.nextBoolean() ? 0x8000 : 0)
+                        | (rnd.nextBoolean() ? 0x40 : 0);
             }
             if (options.sse && rnd.nextInt(8) == 0) {
                 s.mxcsr &= ~(1 << (7 + rnd.nextInt(6))); // one exception unmasked: #XM when it occurs
