@@ -6,6 +6,7 @@ import io.jkvm.translator.decoder.CodeSize;
 import io.jkvm.translator.decoder.Instruction;
 import io.jkvm.translator.decoder.Operand;
 import io.jkvm.translator.decoder.RegClass;
+import io.jkvm.translator.decoder.Segment;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Type;
@@ -286,6 +287,11 @@ public final class Gen {
      * translate for writing.
      */
     public void loadMem(int addr, int size, boolean forWrite) {
+        loadMem(addr, size, forWrite, false);
+    }
+
+    /** {@link #loadMem(int, int, boolean)} for an access through SS when {@code stack} (see MemoryPort). */
+    void loadMem(int addr, int size, boolean forWrite, boolean stack) {
         alignmentCheck(addr, size);
         Label slow = new Label();
         Label done = new Label();
@@ -305,12 +311,18 @@ public final class Gen {
         mv.visitVarInsn(ALOAD, L_MEM);
         lload(addr);
         iconst(size);
-        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, forWrite ? "loadSlowForWrite" : "loadSlow", "(JI)J", false);
+        String slowPath = (forWrite ? "loadSlowForWrite" : "loadSlow") + (stack ? "Stack" : "");
+        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, slowPath, "(JI)J", false);
         mv.visitLabel(done);
     }
 
     /** Stores the long on the stack ({@code size} bytes) at the linear address in long local {@code addr}. */
     public void storeMem(int addr, int size) {
+        storeMem(addr, size, false);
+    }
+
+    /** {@link #storeMem(int, int)} for an access through SS when {@code stack}. */
+    void storeMem(int addr, int size, boolean stack) {
         int v = temp();
         lstore(v);
         alignmentCheck(addr, size);
@@ -335,7 +347,7 @@ public final class Gen {
         lload(addr);
         iconst(size);
         lload(v);
-        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, "storeSlow", "(JIJ)V", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, stack ? "storeSlowStack" : "storeSlow", "(JIJ)V", false);
         mv.visitLabel(done);
         storedToMemory = true;
     }
@@ -444,7 +456,7 @@ public final class Gen {
         public void load() {
             switch (op) {
                 case Operand.Reg r -> loadReg(r, size);
-                case Operand.Mem m -> loadMem(addrTemp, size, forUpdate);
+                case Operand.Mem m -> loadMem(addrTemp, size, forUpdate, m.segment() == Segment.SS);
                 case Operand.Imm i -> lconst(i.value() & Flags.mask(size));
                 default -> throw new Untranslatable("cannot load operand " + op + " of " + insn);
             }
@@ -454,7 +466,7 @@ public final class Gen {
         public void store() {
             switch (op) {
                 case Operand.Reg r -> storeReg(r, size);
-                case Operand.Mem m -> storeMem(addrTemp, size);
+                case Operand.Mem m -> storeMem(addrTemp, size, m.segment() == Segment.SS);
                 default -> throw new Untranslatable("cannot store to operand " + op + " of " + insn);
             }
         }
@@ -645,7 +657,7 @@ public final class Gen {
         stackAddress(-size);
         lstore(a);
         lload(v);
-        storeMem(a, size);
+        storeMem(a, size, true);
         adjustRsp(-size);
     }
 
@@ -654,7 +666,7 @@ public final class Gen {
         int a = temp();
         stackAddress(0);
         lstore(a);
-        loadMem(a, size);
+        loadMem(a, size, false, true);
         int v = temp();
         lstore(v);
         adjustRsp(size);

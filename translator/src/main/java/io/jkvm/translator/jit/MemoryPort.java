@@ -37,6 +37,34 @@ public abstract class MemoryPort {
     /** Stores the low {@code size} bytes of {@code value} at {@code va}; throws a guest trap on faults. */
     public abstract void storeSlow(long va, int size, long value);
 
+    /**
+     * The slow paths of accesses through SS (RSP/RBP-based operands, PUSH/POP): a non-canonical address is #SS(0)
+     * there, #GP(0) everywhere else. TLB entries are always canonical, so the check is only needed here.
+     */
+    public final long loadSlowStack(long va, int size) {
+        checkStackCanonical(va, size);
+        return loadSlow(va, size);
+    }
+
+    public final long loadSlowForWriteStack(long va, int size) {
+        checkStackCanonical(va, size);
+        return loadSlowForWrite(va, size);
+    }
+
+    public final void storeSlowStack(long va, int size, long value) {
+        checkStackCanonical(va, size);
+        storeSlow(va, size, value);
+    }
+
+    private static void checkStackCanonical(long va, int size) {
+        long first = va >> 47;
+        long last = (va + size - 1) >> 47;
+        if ((first != 0 && first != -1) || (last != 0 && last != -1)) {
+            throw new io.jkvm.translator.cpu.GuestException(io.jkvm.translator.cpu.GuestException.SS, 0, true, 0,
+                    "non-canonical stack address 0x" + Long.toHexString(va));
+        }
+    }
+
     /** The page-table walker and TLB of this vcpu. */
     public abstract Mmu mmu();
 

@@ -195,12 +195,18 @@ final class StringOps {
                 }
             }
         } catch (GuestException fault) {
-            r.commit();
+            // Registers change only with completed elements: a fault on the first one leaves RSI/RDI/RCX exactly
+            // as they were (a 32-bit address size must not clear their upper halves), as on hardware.
+            if (r.done > 0) {
+                r.commit();
+            }
             cpu.trap = fault;
             return Status.TRAP;
         } catch (Trap.ExitSignal mmioLoad) {
             // MMIO read: userspace supplies the data and the instruction resumes at this element.
-            r.commit();
+            if (r.done > 0) {
+                r.commit();
+            }
             return Status.EXIT;
         }
         r.commit();
