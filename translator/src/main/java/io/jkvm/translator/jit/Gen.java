@@ -297,9 +297,16 @@ public final class Gen {
         Label done = new Label();
         int tlb = forWrite ? L_TW : L_TR;
         int idx = tlbProbe(tlb, addr, size, slow);
-        mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
-        hostAddress(tlb, addr, idx);
-        mv.visitMethodInsn(INVOKEVIRTUAL, VH, "get", "(" + SEGMENT + "J)" + javaType(size), false);
+        if (Mem.RAW_ACCESS) {
+            rawAccessPrefix();
+            rawHostAddress(tlb, addr, idx);
+            mv.visitMethodInsn(INVOKEVIRTUAL, Mem.UNSAFE, "get" + rawName(size), "(Ljava/lang/Object;J)" + javaType(size),
+                    false);
+        } else {
+            mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
+            hostAddress(tlb, addr, idx);
+            mv.visitMethodInsn(INVOKEVIRTUAL, VH, "get", "(" + SEGMENT + "J)" + javaType(size), false);
+        }
         if (size == 8) {
             mv.visitJumpInsn(GOTO, done);
         } else {
@@ -329,8 +336,13 @@ public final class Gen {
         Label slow = new Label();
         Label done = new Label();
         int idx = tlbProbe(L_TW, addr, size, slow);
-        mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
-        hostAddress(L_TW, addr, idx);
+        if (Mem.RAW_ACCESS) {
+            rawAccessPrefix();
+            rawHostAddress(L_TW, addr, idx);
+        } else {
+            mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
+            hostAddress(L_TW, addr, idx);
+        }
         lload(v);
         if (size < 8) {
             mv.visitInsn(L2I);
@@ -340,7 +352,12 @@ public final class Gen {
                 mv.visitInsn(I2S);
             }
         }
-        mv.visitMethodInsn(INVOKEVIRTUAL, VH, "set", "(" + SEGMENT + "J" + javaType(size) + ")V", false);
+        if (Mem.RAW_ACCESS) {
+            mv.visitMethodInsn(INVOKEVIRTUAL, Mem.UNSAFE, "put" + rawName(size), "(Ljava/lang/Object;J" + javaType(size)
+                    + ")V", false);
+        } else {
+            mv.visitMethodInsn(INVOKEVIRTUAL, VH, "set", "(" + SEGMENT + "J" + javaType(size) + ")V", false);
+        }
         mv.visitJumpInsn(GOTO, done);
         mv.visitLabel(slow);
         mv.visitVarInsn(ALOAD, L_MEM);
@@ -411,6 +428,35 @@ public final class Gen {
         mv.visitInsn(LCMP);
         mv.visitJumpInsn(IFNE, miss);
         return idx;
+    }
+
+    /**
+     * Pushes the receiver and base object of a raw access ({@link Mem#RAW_ACCESS}): the region class's own static
+     * final {@code Unsafe} (a constant to C2) and {@code null}, so that the offset is an absolute host address.
+     */
+    private void rawAccessPrefix() {
+        mv.visitFieldInsn(GETSTATIC, constantsOwner, RegionCompiler.UNSAFE_FIELD, "L" + Mem.UNSAFE + ";");
+        mv.visitInsn(ACONST_NULL);
+    }
+
+    private static String rawName(int size) {
+        return switch (size) {
+            case 1 -> "Byte";
+            case 2 -> "Short";
+            case 4 -> "Int";
+            default -> "Long";
+        };
+    }
+
+    /** Pushes the host address {@code addr + addend} (the TLB entry's second long). */
+    private void rawHostAddress(int tlb, int addr, int idx) {
+        lload(addr);
+        mv.visitVarInsn(ALOAD, tlb);
+        mv.visitVarInsn(ILOAD, idx);
+        iconst(1);
+        mv.visitInsn(IADD);
+        mv.visitInsn(LALOAD);
+        mv.visitInsn(LADD);
     }
 
     /** Pushes {@code Mem.ALL} and the host address {@code addr + addend}. */

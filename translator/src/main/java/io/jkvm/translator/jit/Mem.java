@@ -35,6 +35,22 @@ public final class Mem {
     public static final java.lang.invoke.VarHandle H32 = U32.varHandle();
     public static final java.lang.invoke.VarHandle H64 = U64.varHandle();
 
+    /** Internal name of the JDK's own {@code Unsafe}, whose accessors are intrinsics in every HotSpot tier. */
+    static final String UNSAFE = "jdk/internal/misc/Unsafe";
+
+    /**
+     * Whether regions access guest RAM through {@code jdk.internal.misc.Unsafe} rather than {@link #H8}..{@link #H64}.
+     * Both reach the same host address after the same TLB probe (the segment {@link #ALL} has no bounds or
+     * liveness to check either); the difference is cost. A segment {@code VarHandle} access is about 800 bytes of
+     * force-inlined bytecode: the interpreter runs it as a dozen calls, C1's profiled tier turns it into kilobytes
+     * of machine code, and C2 spends its compile time folding it away, for every load and store of a region. An
+     * {@code Unsafe} accessor is one intrinsic call in all three. It needs
+     * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} (bin/jkvm and the build pass it); without the
+     * export, or with {@code -Djkvm.rawMemory=false}, regions use the {@code VarHandle}s.
+     */
+    public static final boolean RAW_ACCESS = !"false".equals(System.getProperty("jkvm.rawMemory"))
+            && Object.class.getModule().isExported("jdk.internal.misc", Mem.class.getModule());
+
     static final int TLB_BITS = 12;
     static final int TLB_MASK = (1 << TLB_BITS) - 1;
     static final long PAGE_MASK = ~0xfffL;

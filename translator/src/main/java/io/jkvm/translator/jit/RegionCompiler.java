@@ -257,6 +257,9 @@ public final class RegionCompiler {
 
     // ------------------------------------------------------------------ generation
 
+    /** The region class's static final {@code jdk.internal.misc.Unsafe} (see {@link Mem#RAW_ACCESS}). */
+    static final String UNSAFE_FIELD = "U";
+
     private Result generate(String className) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -267,6 +270,17 @@ public final class RegionCompiler {
         String iface = Type.getInternalName(CompiledRegion.class);
         cw.visit(V21, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object", new String[]{iface});
         cw.visitField(ACC_PRIVATE | ACC_FINAL, "k", "[Ljava/lang/Object;", null, null).visitEnd();
+        if (Mem.RAW_ACCESS) {
+            cw.visitField(ACC_STATIC | ACC_FINAL | ACC_PRIVATE, UNSAFE_FIELD, "L" + Mem.UNSAFE + ";", null, null)
+                    .visitEnd();
+            MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
+            clinit.visitCode();
+            clinit.visitMethodInsn(INVOKESTATIC, Mem.UNSAFE, "getUnsafe", "()L" + Mem.UNSAFE + ";", false);
+            clinit.visitFieldInsn(PUTSTATIC, className, UNSAFE_FIELD, "L" + Mem.UNSAFE + ";");
+            clinit.visitInsn(RETURN);
+            clinit.visitMaxs(0, 0);
+            clinit.visitEnd();
+        }
 
         MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "([Ljava/lang/Object;)V", null, null);
         init.visitCode();

@@ -38,10 +38,19 @@ class DirtyLogWhileRunningTest {
             m.vcpu.syncMode();
             CompletableFuture<ExitRequest.Kind> run = CompletableFuture.supplyAsync(() -> m.vcpu.run().kind);
             MemorySegment bitmap = arena.allocate(8, 8);
+            long seen = 0;
             for (int round = 0; round < 20; round++) {
-                Thread.sleep(5);
+                // Wait for a store made after the previous harvest's sync point (a sleep is not enough on a loaded
+                // host: the vcpu thread may not run at all in that time). The value read after awaitTlbSync
+                // includes every store from before the sync point, so a different value comes from a later store,
+                // which must be logged.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (logged.get(ValueLayout.JAVA_LONG, 0x1008) == seen && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
                 m.memory.getDirtyLog(1, bitmap);
                 assertTrue(m.vcpu.awaitTlbSync(TimeUnit.SECONDS.toNanos(5)), "vcpu reached a sync point");
+                seen = logged.get(ValueLayout.JAVA_LONG, 0x1008);
                 if (round > 0) {
                     assertEquals(0b10, bitmap.get(ValueLayout.JAVA_LONG, 0),
                             "round " + round + ": page 1 of the slot must be dirty again");
