@@ -19,13 +19,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The jit backend's block-cache lookup: what {@code JitVcpu} does each time control leaves a region through an
  * indirect branch (a return, an indirect jump or call). The lookup is not public, so the benchmark drives it the
- * only way a guest can: a ring of {@code targets} tiny regions, each of which decrements RDX and jumps
- * <em>indirectly</em> (through a table in memory) to the next, so every region exit is one dispatch.
+ * only way a guest can: a ring of 64 tiny regions, each of which decrements RDX and jumps <em>indirectly</em>
+ * (through a table in memory) to the next, so every region exit is one dispatch.
  *
  * <pre>
  * entry_i:  dec rdx                          48 ff ca
@@ -35,11 +37,16 @@ import java.util.concurrent.TimeUnit;
  *           int3 x 3                         cc cc cc           (padding to 16 bytes, never executed)
  * </pre>
  *
- * With 64 targets every dispatch hits the per-vcpu jump cache (direct-mapped, 4,096 slots). With 8,192 targets
- * spaced 16 bytes apart, exactly two entries share each slot and the ring visits them alternately, so every
- * dispatch misses the jump cache and goes to the VM's Caffeine region cache (plus the page check of a region found
- * there). The score is per dispatch and includes running the region's three instructions; the difference between
- * the two parameters is the cost of a jump-cache miss. All regions are translated during warm-up.
+ * {@code jumpCache=hit}: the entries are 16 bytes apart, each in its own slot of the per-vcpu jump cache
+ * (direct-mapped, 4,096 slots, slot = (rip ^ rip >>> 12) & 0xfff), so every dispatch hits it.
+ * {@code jumpCache=miss}: the same 64 regions, placed in pairs that share a slot (entry 2k at page 0x10 offset
+ * 16k, entry 2k+1 at page 0x11 offset 16k + 1) and visited alternately, so every dispatch misses the jump cache
+ * and goes to the VM's Caffeine region cache plus the page check of the region found there. The regions are the
+ * same and equally hot in both cases, so the difference is the cost of a jump-cache miss. The layout follows the
+ * current hash in {@code JitVcpu}; the tear-down prints the vcpu's cache counters and warns if the hit/miss
+ * pattern is not the intended one (a changed hash, or region chaining that bypasses the lookup).
+ *
+ * <p>The score is per dispatch and includes running the region's three instructions.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -49,36 +56,47 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 public class DispatchBenchmark {
     static final int DISPATCHES = 1 << 16;
+    static final int TARGETS = 64;
     static final long TABLE = 0x200000;
-    static final int ENTRY_BYTES = 16;
 
-    /** Distinct region entries on the ring: 64 (jump-cache hits) or 8192 (jump-cache misses, region-cache hits). */
-    @Param({"64", "8192"})
-    public int targets;
+    /** {@code hit}: every dispatch hits the jump cache; {@code miss}: every dispatch misses it. */
+    @Param({"hit", "miss"})
+    public String jumpCache;
 
     private TinyVm vm;
 
+    /** Guest address of the region at ring position {@code i}. */
+    private long entry(int i) {
+        if (jumpCache.equals("hit")) {
+            return TinyVm.CODE + 16L * i;                      // TinyVm.CODE = 0x10000: page 0x10
+        }
+        int k = i / 2;
+        return (i % 2 == 0) ? TinyVm.CODE + 16L * k             // slot 16k ^ 0x10
+                : TinyVm.CODE + 0x1000 + 16L * k + 1;           // (16k + 1) ^ 0x11 = 16k ^ 0x10: the same slot
+    }
+
     @Setup(Level.Trial)
     public void setUp() {
+        if (!jumpCache.equals("hit") && !jumpCache.equals("miss")) {
+            throw new IllegalArgumentException("jumpCache must be hit or miss, not " + jumpCache);
+        }
         vm = new TinyVm(Backend.JIT, 4L << 20);
-        ByteBuffer code = ByteBuffer.allocate(targets * ENTRY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer table = ByteBuffer.allocate(targets * 8).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < targets; i++) {
+        ByteBuffer table = ByteBuffer.allocate(TARGETS * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < TARGETS; i++) {
+            ByteBuffer code = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
             code.put(TinyVm.hex("48ffca 7407 ff2425"));
-            code.putInt((int) (TABLE + 8L * ((i + 1) % targets)));
+            code.putInt((int) (TABLE + 8L * ((i + 1) % TARGETS)));
             code.put(TinyVm.hex("f4 cccccc"));
-            table.putLong(TinyVm.CODE + (long) ENTRY_BYTES * i);
+            vm.load(entry(i), code.array());
+            table.putLong(entry(i));
         }
-        vm.load(TinyVm.CODE, code.array()).load(TABLE, table.array());
-        if (targets * ENTRY_BYTES > TABLE - TinyVm.CODE) {
-            throw new IllegalArgumentException("too many targets for the code area: " + targets);
-        }
+        vm.load(TABLE, table.array());
     }
 
     @Benchmark
     @OperationsPerInvocation(DISPATCHES)
     public void indirectJumpRing() {
-        vm.startAt(TinyVm.CODE).rdx(DISPATCHES);
+        vm.startAt(entry(0)).rdx(DISPATCHES);
         vm.enter();
         vm.runExpecting(ExitReason.HLT);
     }
@@ -86,13 +104,22 @@ public class DispatchBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         // Evidence for the claim above: the jit vcpu's own cache counters over the whole trial.
-        StringBuilder sb = new StringBuilder("\ndispatch counters, targets=" + targets + ":");
-        vm.vcpu.statistics().forEach((k, v) -> {
+        Map<String, Object> stats = vm.vcpu.statistics();
+        StringBuilder sb = new StringBuilder("\ndispatch counters, jumpCache=" + jumpCache + ":");
+        stats.forEach((k, v) -> {
             if (k.contains("cache") || k.contains("translated")) {
                 sb.append(' ').append(k).append('=').append(v);
             }
         });
         System.out.println(sb);
+        if (stats.get("jump_cache_hits") instanceof Number hits && stats.get("jump_cache_misses") instanceof Number misses) {
+            double hitRate = hits.doubleValue() / Math.max(1, hits.doubleValue() + misses.doubleValue());
+            if (jumpCache.equals("hit") ? hitRate < 0.9 : hitRate > 0.1) {
+                System.out.printf(Locale.ROOT, "WARNING: jump-cache hit rate %.3f with jumpCache=%s: the layout no"
+                        + " longer produces the intended pattern (JitVcpu's hash or dispatch changed)%n", hitRate,
+                        jumpCache);
+            }
+        }
         vm.close();
     }
 }

@@ -41,9 +41,6 @@ import java.util.Map;
  * {@code REGEX} arguments restrict the run to matching benchmarks, as JMH's own command line does.
  */
 public final class Suite {
-    /** JVM options of the forked benchmark JVMs: the hardware backend's FFM downcalls, deep ASM recursion. */
-    static final String[] FORK_JVM_ARGS = {"--enable-native-access=ALL-UNNAMED", "-Xss16m"};
-
     private Suite() {
     }
 
@@ -74,6 +71,12 @@ public final class Suite {
         if (reason != null) {
             hardwareNote = "hardware backend left out (backend=jit only): " + reason;
             System.err.println("note: " + hardwareNote);
+        }
+        if (smoke) {
+            // JMH refuses to start while another JMH run holds /tmp/jmh.lock (one benchmark per machine). A smoke
+            // run checks that the benchmarks work, not their speed: on a shared machine, or while a full run is
+            // going, it must not fail the build because of someone else's measurement.
+            System.setProperty("jmh.ignoreLock", "true");
         }
         Files.createDirectories(result.toAbsolutePath().getParent());
         long start = System.nanoTime();
@@ -132,8 +135,7 @@ public final class Suite {
 
     private static ChainedOptionsBuilder base(List<String> includes, String hardwareNote, Path json) {
         ChainedOptionsBuilder b = new OptionsBuilder()
-                .forks(1)
-                .jvmArgsAppend(FORK_JVM_ARGS)
+                .forks(1) // forked JVMs get the options of each class's @Fork (native access, -Xss16m)
                 .shouldFailOnError(true)
                 .resultFormat(ResultFormatType.JSON)
                 .result(json.toString());
@@ -168,6 +170,13 @@ public final class Suite {
         Files.writeString(into, sb.append("\n]\n"), StandardCharsets.UTF_8);
     }
 
+    /** JMH's secondary results map uses the raw {@code Result} type. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static Map<String, ? extends Result<?>> castSecondary(RunResult r) {
+        Map raw = r.getSecondaryResults();
+        return (Map<String, ? extends Result<?>>) raw;
+    }
+
     /** One line per benchmark and parameter set: primary score and the secondary (aux counter) rates. */
     private static void summary(Collection<RunResult> results, String hardwareNote, Path json, long nanos) {
         System.out.println();
@@ -182,7 +191,7 @@ public final class Suite {
             Result<?> p = r.getPrimaryResult();
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-45s %-40s %14.3f %s", name,
                     params, p.getScore(), p.getScoreUnit()));
-            Map<String, Result> secondary = r.getSecondaryResults();
+            Map<String, ? extends Result<?>> secondary = castSecondary(r);
             Result<?> insns = secondary.get("instructions");
             Result<?> bytes = secondary.get("bytecodeBytes");
             Result<?> guestInsns = secondary.get("guestInstructions");
