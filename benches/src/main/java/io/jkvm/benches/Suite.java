@@ -33,7 +33,8 @@ import java.util.Map;
  *       one 0.4 s measurement per micro-benchmark, then each guest once at size {@code small} inside this JVM (no
  *       fork); result in {@code benches/target/jmh-smoke.json}. The build runs this in the
  *       {@code integration-test} phase of the benches module. Run this class with the options of
- *       {@code bin/jkvm} ({@code --enable-native-access=ALL-UNNAMED -Xss16m}).</li>
+ *       {@code bin/jkvm} ({@code --enable-native-access=ALL-UNNAMED
+ *       --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Xss16m}).</li>
  * </ul>
  * Both fail (exit status 1) if any benchmark throws. The {@code hardware} value of the {@code backend} parameter is
  * kept only where {@link Backend#HARDWARE} is available (a usable {@code /dev/kvm}); elsewhere it is left out, with a
