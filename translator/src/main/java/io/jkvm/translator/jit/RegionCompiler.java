@@ -260,15 +260,20 @@ public final class RegionCompiler {
     /** The region class's static final {@code jdk.internal.misc.Unsafe} (see {@link Mem#RAW_ACCESS}). */
     static final String UNSAFE_FIELD = "U";
 
+    /**
+     * Class-file version of regions: 49, the last without {@code StackMapTable} frames. From version 50 on the class
+     * would have to carry frames, and computing them (ASM's {@code COMPUTE_FRAMES}, a data-flow pass over a method of
+     * thousands of bytes, ~60 locals and a branch per memory access) took two thirds of the translation time. A
+     * version-49 class is still verified when it is defined, by the JVM's type-inferencing verifier, which does the
+     * same analysis in native code; regions use nothing newer than Java 5 bytecode needs (no invokedynamic, no
+     * static interface calls).
+     */
+    static final int CLASS_VERSION = V1_5;
+
     private Result generate(String className) {
-        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
-            @Override
-            protected String getCommonSuperClass(String a, String b) {
-                return "java/lang/Object";
-            }
-        };
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         String iface = Type.getInternalName(CompiledRegion.class);
-        cw.visit(V21, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object", new String[]{iface});
+        cw.visit(CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object", new String[]{iface});
         cw.visitField(ACC_PRIVATE | ACC_FINAL, "k", "[Ljava/lang/Object;", null, null).visitEnd();
         if (Mem.RAW_ACCESS) {
             cw.visitField(ACC_STATIC | ACC_FINAL | ACC_PRIVATE, UNSAFE_FIELD, "L" + Mem.UNSAFE + ";", null, null)
