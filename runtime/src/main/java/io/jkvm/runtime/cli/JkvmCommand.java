@@ -32,6 +32,7 @@ public final class JkvmCommand implements Runnable {
         CommandLine cl = new CommandLine(new JkvmCommand(err));
         cl.addSubcommand("run", new CommandLine(new RunCommand(terminal, out, err)).setStopAtPositional(true));
         cl.addSubcommand("guests", new GuestsCommand(out, err));
+        cl.addSubcommand("train", new TrainCommand(err));
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionStrategy(parseResult -> {
