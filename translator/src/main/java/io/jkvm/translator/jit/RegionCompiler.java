@@ -311,8 +311,8 @@ public final class RegionCompiler {
         Label tryEnd = new Label();
         Label handler = new Label();
         exitLabel = new Label();
-        mv.visitTryCatchBlock(tryStart, tryEnd, handler, "java/lang/Throwable");
         mv.visitLabel(tryStart);
+        faultSites.clear();
 
         int insns = 0;
         List<long[]> ranges = new ArrayList<>();
@@ -337,19 +337,31 @@ public final class RegionCompiler {
                 Emitter em = Emitters.forInstruction(insn);
                 flow = em.flow(insn);
                 boolean mayFault = FlagLiveness.mayFault(insn);
-                if (mayFault) {
-                    g.lconst(insn.address());
-                    g.lstore(Gen.L_RIP);
-                }
-                if (mayFault || flow != Emitter.Flow.NEXT) {
+                // An inline instruction that may fault gets a fault site of its own (an exception-table entry whose
+                // handler stub sets the RIP and count locals), so its fast path stores neither; helpers and control
+                // flow read them, so they still set both before they run.
+                boolean faultSite = mayFault && flow == Emitter.Flow.NEXT && !Emitters.isHelper(insn);
+                Label siteStart = null;
+                if (faultSite) {
+                    siteStart = new Label();
+                    mv.visitLabel(siteStart);
+                } else if (mayFault || flow != Emitter.Flow.NEXT) {
+                    if (mayFault) {
+                        g.lconst(insn.address());
+                        g.lstore(Gen.L_RIP);
+                    }
                     addToCount(g, pending + 1);
-                    pending = 0;
-                } else {
-                    pending++;
+                    pending = -1;
                 }
                 em.emit(g, insn);
+                if (faultSite) {
+                    Label siteEnd = new Label();
+                    mv.visitLabel(siteEnd);
+                    faultSites.add(new FaultSite(siteStart, siteEnd, insn.address(), pending + 1));
+                }
+                pending++;
                 if (flow == Emitter.Flow.NEXT && g.storedToMemory) {
-                    pendingExitCheck(g, wrap(insn.nextAddress()));
+                    pendingExitCheck(g, wrap(insn.nextAddress()), pending);
                 }
                 last = insn;
                 insns++;
@@ -392,6 +404,42 @@ public final class RegionCompiler {
         mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Trap.class), "handle",
                 "(L" + Gen.CPU + ";Ljava/lang/Throwable;)I", false);
         mv.visitInsn(IRETURN);
+
+        // Fault sites: each has a six-byte stub (push its index, go to the site handler); the site handler sets
+        // the RIP local and the count including the faulting instruction (the common handler takes one off) from
+        // two constant tables, then joins the common handler. Their table entries precede the region-wide one,
+        // which the JVM would otherwise pick first.
+        if (!faultSites.isEmpty()) {
+            Label siteHandler = new Label();
+            long[] siteRips = new long[faultSites.size()];
+            int[] siteCounts = new int[faultSites.size()];
+            for (int i = 0; i < siteRips.length; i++) {
+                FaultSite site = faultSites.get(i);
+                siteRips[i] = site.rip();
+                siteCounts[i] = site.countDelta();
+                Label stub = new Label();
+                mv.visitTryCatchBlock(site.start(), site.end(), stub, "java/lang/Throwable");
+                mv.visitLabel(stub);
+                g.iconst(i);
+                mv.visitJumpInsn(GOTO, siteHandler);
+            }
+            mv.visitLabel(siteHandler);
+            int siteSlot = exSlot + 1;
+            mv.visitVarInsn(ISTORE, siteSlot);
+            g.constant(siteRips, "[J");
+            mv.visitVarInsn(ILOAD, siteSlot);
+            mv.visitInsn(LALOAD);
+            g.lstore(Gen.L_RIP);
+            g.lload(Gen.L_ICOUNT);
+            g.constant(siteCounts, "[I");
+            mv.visitVarInsn(ILOAD, siteSlot);
+            mv.visitInsn(IALOAD);
+            mv.visitInsn(I2L);
+            mv.visitInsn(LADD);
+            g.lstore(Gen.L_ICOUNT);
+            mv.visitJumpInsn(GOTO, handler);
+        }
+        mv.visitTryCatchBlock(tryStart, tryEnd, handler, "java/lang/Throwable");
 
         Label end = new Label();
         mv.visitLabel(end);
@@ -573,11 +621,19 @@ public final class RegionCompiler {
     }
 
     /** After a store: if a slow path asked for the run loop (MMIO write, store into code), stop after this insn. */
-    private void pendingExitCheck(Gen g, long next) {
+    /** An inline instruction that may fault: its bytecode range, RIP and count increment (see generate). */
+    private record FaultSite(Label start, Label end, long rip, int countDelta) {
+    }
+
+    private final List<FaultSite> faultSites = new ArrayList<>();
+
+    /** After a storing instruction: exit if the store asked to (MMIO), {@code pending} instructions not counted yet. */
+    private void pendingExitCheck(Gen g, long next, int pending) {
         Label cont = new Label();
         g.mv.visitVarInsn(ALOAD, Gen.L_CPU);
         g.mv.visitFieldInsn(GETFIELD, Gen.CPU, "pendingExit", "I");
         g.mv.visitJumpInsn(IFEQ, cont);
+        addToCount(g, pending);
         g.lconst(next);
         g.lstore(Gen.L_NEXT);
         g.iconst(Status.END_BLOCK);
