@@ -38,6 +38,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * n = 0) and counts once, which is how the JIT counts it (and how the CPU's retired-instruction counter does).
  * Nothing else in {@link #PROGRAM} leaves RIP in place.
  *
+ * <p>No PAUSE either: with a PAUSE after the ADD in the loop below, the hardware count on KVM with nested SVM
+ * (run-in-nested-kvm.sh) was short by exactly the number of PAUSEs executed (9,849 against the JIT's 10,074, which
+ * is the count by hand; 225 PAUSEs). Presumably the single-step trap is lost when KVM intercepts PAUSE and skips it
+ * (SVM's pause filter); not investigated further. Instructions that KVM intercepts and emulates are where counting
+ * single-steps on hardware is least reliable: the program keeps to ones the CPU executes itself.
+ *
  * <p>The hardware test needs {@code /dev/kvm} and is skipped without it (run it here with
  * {@code runtime/src/test/java/io/jkvm/runtime/hardware/run-in-nested-kvm.sh io.jkvm.runtime.diff.SingleStepCountTest}).
  * Both tests need GNU {@code as}.
@@ -80,7 +86,7 @@ class SingleStepCountTest {
               and eax, 3
               jz skip
               add r9, rax
-              pause
+              lea r8, [r8 + rax*2 + 1]
             skip:
               pop rcx
               loop more
