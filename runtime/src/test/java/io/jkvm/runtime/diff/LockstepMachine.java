@@ -28,6 +28,7 @@ import java.util.Arrays;
  * <pre>
  *   0x1000 PML4   0x2000 PDPT   0x3000 PD   0x4000 PT (low 64 KiB, supervisor)   0x5000 PT (code)   0xa000 PT (scratch)
  *   0x6000 GDT    0x7000 IDT (32 interrupt gates)   0x8000 TSS (RSP0 = 0xf000)   0x9000 stubs, 16 bytes per vector
+ *   0xb000 PT (one user page at {@link #MMIO}, mapped to a guest-physical address without a slot: MMIO exits)
  * </pre>
  */
 final class LockstepMachine implements AutoCloseable {
@@ -38,9 +39,11 @@ final class LockstepMachine implements AutoCloseable {
     static final long STACK_TOP = SCRATCH + 0x1c00;
     static final long STUBS = 0x9000;
     static final long KERNEL_STACK_TOP = 0xf000;
+    /** A user page whose guest-physical address (the same) has no memory slot: any access is an MMIO exit. */
+    static final long MMIO = 0x3000_0000L;
     private static final int LOW_SIZE = 0x10000;
     private static final long PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT_LOW = 0x4000, PT_CODE = 0x5000,
-            PT_SCRATCH = 0xa000, GDT = 0x6000, IDT = 0x7000, TSS = 0x8000;
+            PT_SCRATCH = 0xa000, PT_MMIO = 0xb000, GDT = 0x6000, IDT = 0x7000, TSS = 0x8000;
     private static final long P = 1, RW = 2, US = 4, NX = 1L << 63;
     private static final int USER_CS = 0x33, USER_DS = 0x2b, KERNEL_CS = 0x10, TSS_SELECTOR = 0x40;
 
@@ -99,12 +102,14 @@ final class LockstepMachine implements AutoCloseable {
         put(PD, PT_LOW | P | RW | US);
         put(PD + 8 * (CODE >>> 21 & 511), PT_CODE | P | RW | US);
         put(PD + 8 * (SCRATCH >>> 21 & 511), PT_SCRATCH | P | RW | US);
+        put(PD + 8 * (MMIO >>> 21 & 511), PT_MMIO | P | RW | US);
         for (long page = 0; page < LOW_SIZE; page += 0x1000) {
             put(PT_LOW + 8 * (page >>> 12), page | P | RW); // supervisor only
         }
         put(PT_CODE, CODE | P | RW | US);
         put(PT_SCRATCH, SCRATCH | P | RW | US | NX);
         put(PT_SCRATCH + 8, SCRATCH + 0x1000 | P | RW | US | NX);
+        put(PT_MMIO, MMIO | P | RW | US | NX);
         // GDT as Linux lays it out: 0x10 kernel CS, 0x18 kernel DS, 0x23 user CS32, 0x2b user DS, 0x33 user CS64.
         put(GDT + 0x10, 0x00af9b000000ffffL);
         put(GDT + 0x18, 0x00cf93000000ffffL);
@@ -169,6 +174,16 @@ final class LockstepMachine implements AutoCloseable {
     private static KvmSegment segment(KvmSegment s, int selector, int type, int dpl) {
         return s.base(0).limit(0xffffffff).selector(selector).type(type).present(1).dpl(dpl).s(1).g(1).avl(0)
                 .unusable(0);
+    }
+
+    /** Single-stepping on or off ({@link #load} turns it on). */
+    void singleStep(boolean on) {
+        vcpu.setGuestDebug(on ? GuestDebugFlags.KVM_GUESTDBG_ENABLE | GuestDebugFlags.KVM_GUESTDBG_SINGLESTEP : 0);
+    }
+
+    /** {@code Vcpu.instructionsRetired()}: exact on the JIT backend, -1 on the hardware backend. */
+    long instructionsRetired() {
+        return vcpu.instructionsRetired();
     }
 
     /** Runs to the next exit (one instruction while single-stepping). */

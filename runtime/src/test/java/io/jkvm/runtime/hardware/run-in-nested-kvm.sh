@@ -140,8 +140,10 @@ CP="$REPO/runtime/target/classes:$REPO/runtime/target/test-classes:$(cat "$CACHE
 "$JAVA_HOME/bin/javac" -d "$CACHE/launcher" -cp "$CP" "$CACHE/launcher/NestedKvmLauncher.java"
 {
     echo "cd '$REPO'"
+    # The host's file system is read-only in the VM: tests that write under ${basedir}/target (the lockstep
+    # tests assemble there) get the VM's tmpfs instead.
     printf '%q ' "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
-        "-Djava.io.tmpdir=$CACHE/vmtmp" -cp "$CP:$CACHE/launcher" NestedKvmLauncher "$@"
+        "-Djava.io.tmpdir=$CACHE/vmtmp" "-Dbasedir=$CACHE/vmtmp" -cp "$CP:$CACHE/launcher" NestedKvmLauncher "$@"
     echo
 } > "$CACHE/vmcmd.sh"
 
