@@ -4,7 +4,6 @@ import io.jkvm.abi.KvmRegs;
 import io.jkvm.runtime.Backend;
 import io.jkvm.runtime.loader.TestGuests;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -157,14 +156,10 @@ class InstructionCountTest {
     }
 
     /**
-     * Disabled until a JIT fix lands (the JIT's code belongs to the engineers working on its speed): a loop inside
-     * one translated region checks the budget on its back-edge with {@code count < budget} and then runs a whole
-     * further iteration, so a budget stops up to one loop body late (seen: 1004 at budget 1000, 707831 at 707786).
-     * The fix, checked with this test: loop on only while {@code count + maxInstructions <= budget} (no path from a
-     * back-edge to the next one is longer than the region), which leaves the last instructions to the run loop's
-     * one-instruction regions; see NOTES.md, "Instruction counts".
+     * A loop inside one translated region checks the budget on its back-edge: it loops on only while one more pass
+     * through the region still fits, leaving the last instructions to the run loop's one-instruction regions (it
+     * used to check {@code count < budget} and overshoot by up to a loop body: 1004 at budget 1000).
      */
-    @Disabled("JIT bug: a budget reached inside a translated loop stops up to one loop body late; see NOTES.md")
     @Test
     void aBudgetStopsAtExactlyTheRequestedCount() throws Exception {
         long n = runToEnd().instructions();

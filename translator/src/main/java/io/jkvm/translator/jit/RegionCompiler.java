@@ -485,6 +485,14 @@ public final class RegionCompiler {
         loadState(g);
         mv.visitVarInsn(ALOAD, Gen.L_CPU);
         mv.visitFieldInsn(GETFIELD, Gen.CPU, "budgetLimit", "J");
+        // A back-edge loops on while count < L_BUDGET, i.e. while one more pass (at most every instruction of the
+        // region, since a path between two back-edge checks visits each block once) still fits in the budget;
+        // otherwise the run loop takes over and single-steps up to the exact limit.
+        int passLimit = countInstructions() - 1;
+        if (passLimit > 0) {
+            g.lconst(passLimit);
+            mv.visitInsn(LSUB);
+        }
         g.lstore(Gen.L_BUDGET);
         g.lconst(entry);
         g.lstore(Gen.L_RIP);
