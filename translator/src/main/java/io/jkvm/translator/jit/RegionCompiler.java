@@ -387,7 +387,12 @@ public final class RegionCompiler {
         mv.visitInsn(IRETURN);
 
         // Guest exception (or exit signal) raised inside an instruction: state as before that instruction.
+        // The region-wide handler entry only jumps to the common code: fault sites jump there too, and the JIT
+        // compilers refuse a method whose exception handler entry is also reached by normal control flow.
+        Label trapCommon = new Label();
         mv.visitLabel(handler);
+        mv.visitJumpInsn(GOTO, trapCommon);
+        mv.visitLabel(trapCommon);
         int exSlot = g.maxTemp;
         mv.visitVarInsn(ASTORE, exSlot);
         writeBack(g);
@@ -437,7 +442,7 @@ public final class RegionCompiler {
             mv.visitInsn(I2L);
             mv.visitInsn(LADD);
             g.lstore(Gen.L_ICOUNT);
-            mv.visitJumpInsn(GOTO, handler);
+            mv.visitJumpInsn(GOTO, trapCommon);
         }
         mv.visitTryCatchBlock(tryStart, tryEnd, handler, "java/lang/Throwable");
 
