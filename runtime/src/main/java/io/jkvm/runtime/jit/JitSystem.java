@@ -11,6 +11,11 @@ import io.jkvm.translator.cpu.VcpuConfig;
 import java.util.List;
 
 final class JitSystem implements SystemHandle {
+    JitSystem() {
+        // The first translation's class loading overlaps with the VMM's setup (see Engine.warmUpInBackground).
+        io.jkvm.translator.jit.Engine.warmUpInBackground();
+    }
+
     @Override
     public int apiVersion() {
         return 12;

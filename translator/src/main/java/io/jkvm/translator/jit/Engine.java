@@ -113,6 +113,49 @@ public final class Engine {
         return r;
     }
 
+    /**
+     * Machine code translated by {@link #warmUpInBackground}: a loop of integer, memory, stack, SSE integer and
+     * floating-point instructions, a call and a return (assembled with GNU as from an Intel-syntax listing kept in
+     * the commit that added it). It is only translated and defined, never run.
+     */
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of();
+    private static final byte[] WARM_UP_CODE = HEX.parseHex("488b04cf4801f031d2486bc01f48c1c007488944cf08535b440fb6064183"
+            + "f80a410f4cc0f30f6f06660ffec1660f70d01bf20f101ff20f59dcf20f58ddf2480f2af0f20f115f10f30f7f56204883e901"
+            + "75aee800000000c3");
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Starts, once per JVM, a daemon thread that translates and defines a small region. The first translation in a
+     * fresh JVM costs about 0.3 s of class loading and initialisation (decoder tables, emitter tables, ASM, the
+     * semantic classes {@link BytecodeInliner} reads); a VMM calls this when it opens the JIT backend, so that the
+     * cost overlaps with its own setup (allocating RAM, loading the image) on another core. Failures are ignored:
+     * the real translation will report them.
+     */
+    public static void warmUpInBackground() {
+        if (!WARMING.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("jkvm-jit-warm-up").start(() -> {
+            try {
+                warmUpRegion();
+            } catch (RuntimeException | LinkageError e) {
+                // nothing to do: only a head start
+            }
+        });
+    }
+
+    /** Translates and defines the warm-up region (the work of {@link #warmUpInBackground}). */
+    static CompiledRegion warmUpRegion() {
+        long base = 0x1000;
+        RegionCompiler rc = new RegionCompiler(io.jkvm.translator.decoder.CodeSize.BITS64, 3, 8, base, (rip, buf) -> {
+            int at = (int) (rip - base);
+            int n = Math.max(0, Math.min(buf.length, WARM_UP_CODE.length - at));
+            System.arraycopy(WARM_UP_CODE, Math.max(0, at), buf, 0, n);
+            return n;
+        }, RegionCompiler.MAX_INSTRUCTIONS);
+        return define(rc.compile(nextClassName()));
+    }
+
     /** A fresh internal name for a generated class (hidden classes must live in this package). */
     static String nextClassName() {
         return "io/jkvm/translator/jit/Region$" + CLASS_IDS.incrementAndGet();
