@@ -31,6 +31,18 @@ public final class GuestException extends RuntimeException {
         return new GuestException(GP, errorCode, true, 0, why);
     }
 
+    /** #GP(0) for a non-canonical linear address (#SS(0) instead when the access was through SS). */
+    public static GuestException nonCanonical(long address) {
+        return new GuestException(GP, 0, true, address, NON_CANONICAL + Long.toHexString(address));
+    }
+
+    private static final String NON_CANONICAL = "non-canonical address 0x";
+
+    /** Whether this is the #GP(0) of {@link #nonCanonical}. */
+    public boolean isNonCanonical() {
+        return vector == GP && getMessage() != null && getMessage().startsWith(NON_CANONICAL);
+    }
+
     public static GuestException de() {
         return new GuestException(DE, 0, false, 0, "divide error");
     }

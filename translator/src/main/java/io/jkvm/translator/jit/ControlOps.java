@@ -101,7 +101,7 @@ final class ControlOps {
                 int v = g.temp(), a = g.temp(), d = g.temp();
                 g.stackAddress(0);
                 g.lstore(a);
-                g.loadMem(a, size);
+                g.loadMem(a, size, false, true);
                 g.lstore(v);
                 g.effectiveAddress(m);
                 if (m.base() == CpuState.RSP) {

@@ -287,12 +287,30 @@ public final class Gen {
      * translate for writing.
      */
     public void loadMem(int addr, int size, boolean forWrite) {
-        loadMem(addr, size, forWrite, false);
+        loadMem(addr, size, forWrite, memoryOperandViaSs());
+    }
+
+    /**
+     * Whether the current instruction's explicit memory operand is addressed through SS (an RSP or RBP base, or an
+     * SS override): a non-canonical address through SS raises #SS(0), not #GP(0), whatever the instruction (SSE
+     * moves and arithmetic, x87 state, RMW integer instructions). Accesses that callers make through other
+     * overloads state their segment themselves (the implicit stack of PUSH and POP).
+     */
+    private boolean memoryOperandViaSs() {
+        if (insn == null) {
+            return false;
+        }
+        for (Operand o : insn.operands()) {
+            if (o instanceof Operand.Mem m) {
+                return m.segment() == Segment.SS;
+            }
+        }
+        return false;
     }
 
     /** {@link #loadMem(int, int, boolean)} for an access through SS when {@code stack} (see MemoryPort). */
     void loadMem(int addr, int size, boolean forWrite, boolean stack) {
-        alignmentCheck(addr, size);
+        alignmentCheck(addr, size, stack);
         Label slow = new Label();
         Label done = new Label();
         int tlb = forWrite ? L_TW : L_TR;
@@ -325,14 +343,14 @@ public final class Gen {
 
     /** Stores the long on the stack ({@code size} bytes) at the linear address in long local {@code addr}. */
     public void storeMem(int addr, int size) {
-        storeMem(addr, size, false);
+        storeMem(addr, size, memoryOperandViaSs());
     }
 
     /** {@link #storeMem(int, int)} for an access through SS when {@code stack}. */
     void storeMem(int addr, int size, boolean stack) {
         int v = temp();
         lstore(v);
-        alignmentCheck(addr, size);
+        alignmentCheck(addr, size, stack);
         Label slow = new Label();
         Label done = new Label();
         int idx = tlbProbe(L_TW, addr, size, slow);
@@ -369,8 +387,39 @@ public final class Gen {
         storedToMemory = true;
     }
 
+    /**
+     * For a 16-byte store at the linear address in {@code addr}: when the 16 bytes cross a page, pushes the halves
+     * ({@code pushLow}, {@code pushHigh}: a long each), calls {@link MemoryPort#store128Slow} and jumps to the
+     * returned label; otherwise falls through to the caller's ordinary stores, after which it places the label.
+     */
+    public Label store128IfCrossingPage(int addr, Runnable pushLow, Runnable pushHigh) {
+        Label normal = new Label();
+        Label done = new Label();
+        lload(addr);
+        lconst(0xfff);
+        mv.visitInsn(LAND);
+        lconst(0xff0);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFLE, normal);
+        mv.visitVarInsn(ALOAD, L_MEM);
+        lload(addr);
+        pushLow.run();
+        pushHigh.run();
+        iconst(memoryOperandViaSs() ? 1 : 0);
+        mv.visitMethodInsn(INVOKEVIRTUAL, PORT, "store128Slow", "(JJJZ)V", false);
+        mv.visitJumpInsn(GOTO, done);
+        mv.visitLabel(normal);
+        storedToMemory = true;
+        return done;
+    }
+
+    /** Places a label returned by {@link #store128IfCrossingPage}. */
+    public void placeLabel(Label l) {
+        mv.visitLabel(l);
+    }
+
     /** In regions keyed with alignment checking: #AC(0) unless the address is a multiple of the access size. */
-    private void alignmentCheck(int addr, int size) {
+    private void alignmentCheck(int addr, int size, boolean stack) {
         if (!region.alignmentChecks || size == 1) {
             return;
         }
@@ -382,8 +431,9 @@ public final class Gen {
         mv.visitInsn(LCMP);
         mv.visitJumpInsn(IFEQ, ok);
         lload(addr);
+        iconst(stack ? 1 : 0);
         mv.visitMethodInsn(INVOKESTATIC, "io/jkvm/translator/jit/Trap", "alignmentCheck",
-                "(J)Lio/jkvm/translator/cpu/GuestException;", false);
+                "(JZ)Lio/jkvm/translator/cpu/GuestException;", false);
         mv.visitInsn(ATHROW);
         mv.visitLabel(ok);
     }

@@ -102,7 +102,7 @@ public final class JitMemory extends MemoryPort {
         } catch (PageFault pf) {
             throw GuestException.pf(pf.linearAddress(), pf.errorCode());
         } catch (NonCanonicalAddressFault nc) {
-            throw GuestException.gp(0, "non-canonical address 0x" + Long.toHexString(nc.linearAddress()));
+            throw GuestException.nonCanonical(nc.linearAddress());
         }
     }
 
@@ -113,6 +113,15 @@ public final class JitMemory extends MemoryPort {
     @Override
     public long loadSlow(long va, int size) {
         return load(va, size, userBit != 0);
+    }
+
+    @Override
+    public void checkWritable(long va, int size) {
+        boolean user = userBit != 0;
+        translate(va, Access.WRITE, user);
+        if (crossesPage(va, size)) {
+            translate(va + (0x1000 - (va & 0xfff)), Access.WRITE, user);
+        }
     }
 
     @Override

@@ -56,6 +56,22 @@ public abstract class MemoryPort {
         storeSlow(va, size, value);
     }
 
+    /**
+     * A 16-byte store (MOVUPS, MOVDQU ...) that crosses a page: the CPU writes nothing when any part faults, so both
+     * pages are checked for writing before either half is written. {@code stack}: addressed through SS.
+     */
+    public final void store128Slow(long va, long low, long high, boolean stack) {
+        if (stack) {
+            checkStackCanonical(va, 16);
+        }
+        checkWritable(va, 16);
+        storeSlow(va, 8, low);
+        storeSlow(va + 8, 8, high);
+    }
+
+    /** Raises the fault a store of {@code size} bytes at {@code va} would raise, without storing anything. */
+    public abstract void checkWritable(long va, int size);
+
     private static void checkStackCanonical(long va, int size) {
         long first = va >> 47;
         long last = (va + size - 1) >> 47;
@@ -86,7 +102,7 @@ public abstract class MemoryPort {
 
     private void checkAlignment(long va, int size) {
         if (size > 1 && (va & (size - 1)) != 0 && alignmentChecks()) {
-            throw Trap.alignmentCheck(va);
+            throw Trap.alignmentCheck(va, false); // Helpers.execute turns it into #SS for SS operands
         }
     }
 

@@ -21,12 +21,13 @@ public final class Trap {
     }
 
     /** The #AC(0) of a misaligned data access (built out of line: generated code only throws it). */
-    public static io.jkvm.translator.cpu.GuestException alignmentCheck(long address) {
+    public static io.jkvm.translator.cpu.GuestException alignmentCheck(long address, boolean stack) {
         // The canonical-address check comes first (a non-canonical misaligned access is a #GP); outside 64-bit mode
         // addresses are below 4 GiB and always pass this test.
         long top = address >> 47;
         if (top != 0 && top != -1) {
-            return GuestException.gp(0, "non-canonical address 0x" + Long.toHexString(address));
+            return stack ? new GuestException(GuestException.SS, 0, true, 0, "non-canonical stack address")
+                    : GuestException.nonCanonical(address);
         }
         return new GuestException(GuestException.AC, 0, true, 0,
                 "misaligned access at 0x" + Long.toHexString(address) + " with CR0.AM and EFLAGS.AC set at CPL 3");

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   -Djkvm.diff.threads=T       JIT threads (default: available processors)
  *   -Djkvm.diff.minimise=K      divergent cases minimised per signature (default 5; 100 above 10000 cases)
  *   -Djkvm.diff.sse=true|false  SSE/SSE2 templates (default: when the JIT translates SSE)
- *   -Djkvm.diff.case=I          run and report only case I (with -Djkvm.diff.seed)
+ *   -Djkvm.diff.case=I[,J...]   run and report only these cases (with -Djkvm.diff.seed)
  * </pre>
  *
  * The full report (every divergence class with one minimised example: the case, its objdump disassembly, the
@@ -133,8 +133,14 @@ class DifferentialSweepTest {
 
     @Test
     void reportOneCase() throws Exception {
-        String which = System.getProperty("jkvm.diff.case");
-        Assumptions.assumeTrue(which != null, "set -Djkvm.diff.case=<index> to report one case");
+        String cases = System.getProperty("jkvm.diff.case");
+        Assumptions.assumeTrue(cases != null, "set -Djkvm.diff.case=<index>[,<index>...] to report cases");
+        for (String which : cases.split(",")) {
+            reportCase(which.trim());
+        }
+    }
+
+    private void reportCase(String which) throws Exception {
         long seed = Long.decode(System.getProperty("jkvm.diff.seed", "0x6a6b766d"));
         DiffCase c = new SequenceGenerator(SequenceGenerator.Options.defaults()).generate(seed, Long.decode(which));
         as.assemble(List.of(c));

@@ -412,11 +412,18 @@ public final class SseOps {
         if (x.isMemory(0)) {
             int s = x.xmm(1);
             int a = x.address(0, aligned);
+            // Unaligned, the 16 bytes may cross a page: then store them through the slow path, which checks both
+            // pages first (two 8-byte stores could leave the first half written when the second faults).
+            org.objectweb.asm.Label done = aligned ? null
+                    : x.g.store128IfCrossingPage(a, () -> x.loadXmm(s, 0), () -> x.loadXmm(s, 1));
             int h = x.plus8(a);
             x.loadXmm(s, 0);
             x.g.storeMem(a, 8);
             x.loadXmm(s, 1);
             x.g.storeMem(h, 8);
+            if (done != null) {
+                x.g.placeLabel(done);
+            }
             return;
         }
         int d = x.xmm(0);

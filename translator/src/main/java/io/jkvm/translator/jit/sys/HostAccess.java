@@ -46,7 +46,7 @@ final class HostAccess {
         } catch (PageFault pf) {
             throw GuestException.pf(pf.linearAddress(), pf.errorCode());
         } catch (NonCanonicalAddressFault nc) {
-            throw GuestException.gp(0, "non-canonical address 0x" + Long.toHexString(va));
+            throw GuestException.nonCanonical(va);
         }
     }
 }
