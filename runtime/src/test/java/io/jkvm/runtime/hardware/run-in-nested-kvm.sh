@@ -10,6 +10,7 @@
 #
 # usage: run-in-nested-kvm.sh SELECTOR...      e.g.  io.jkvm.runtime.hardware.HardwareKvmTest  'io.jkvm.runtime.api*'
 #        (a class name, or a package name followed by *)
+#        JKVM_NESTED_JAVA_OPTS: extra options for the test JVM in the VM, e.g. -Djkvm.guests.bench=true
 # needs: qemu-system-x86 (apt-get install qemu-system-x86), apt-get download access for linux-image and
 #        busybox-static, python3, and the project building with ./mvnw. Exit status: the tests' (0 = all passed).
 set -euo pipefail
@@ -141,7 +142,7 @@ CP="$REPO/runtime/target/classes:$REPO/runtime/target/test-classes:$(cat "$CACHE
 {
     echo "cd '$REPO'"
     printf '%q ' "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
-        "-Djava.io.tmpdir=$CACHE/vmtmp" -cp "$CP:$CACHE/launcher" NestedKvmLauncher "$@"
+        ${JKVM_NESTED_JAVA_OPTS:-} "-Djava.io.tmpdir=$CACHE/vmtmp" -cp "$CP:$CACHE/launcher" NestedKvmLauncher "$@"
     echo
 } > "$CACHE/vmcmd.sh"
 
