@@ -43,7 +43,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <li>the exit sequence: reason of every exit and, for port I/O, direction, port, size, count and the OUT data;</li>
  * <li>how the run ended (the debug-exit status);</li>
  * <li>the final vcpu state: the 16 GPRs, RIP, RFLAGS, selector and base of CS DS ES FS GS SS TR LDTR (and the
- * architectural CS.L/CS.D/CPL bits), CR0 CR2 CR3 CR4 EFER, MXCSR and XMM0-15;</li>
+ * architectural CS.L/CS.D/CPL bits), GDTR, IDTR, CR0 CR2 CR3 CR4 EFER and XMM0-15 (not MXCSR: KVM_GET_FPU does
+ * not report it on KVM);</li>
  * <li>all of guest RAM, byte by byte (a SHA-256 of it is printed per guest).</li>
  * </ul>
  *
@@ -68,6 +69,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * speculative walk (SDM Vol. 3 4.8, APM Vol. 2 5.4.1), which the JIT never does. A paging-structure entry (found
  * by walking the entry and final CR3) that differs only in bit 5, set on hardware and clear on the JIT, is
  * reported as a note; the opposite (the JIT set an A bit hardware did not) is a failure.</li>
+ * <li><b>Descriptor Accessed bits under QEMU.</b> A CPU sets the Accessed bit of a code or data descriptor in
+ * memory whenever it loads it into a segment register (SDM Vol. 3A 3.4.5.1), far transfers included, and the JIT
+ * does. QEMU's TCG only does it for MOV/POP to a segment register ({@code helper_load_seg} in
+ * {@code target/i386/tcg/seg_helper.c}), not for the CS and SS that far JMP/CALL, RET and IRET load. When the
+ * hardware backend runs inside QEMU (the nested KVM of run-in-nested-kvm.sh, where the guest's CPU is QEMU's TCG
+ * emulating SVM) a descriptor of the final GDT that differs only in that bit, set by the JIT and clear on the
+ * "hardware", is a note; anywhere else, and on a real CPU, it is a difference.</li>
  * <li><b>Segment attributes.</b> Hidden segment attributes other than CS.L, CS.D and the DPLs of CS and SS (limits,
  * accessed bits, {@code unusable}, G of null selectors) are reported by each KVM vendor module its own way and mean
  * nothing in 64-bit mode: they are printed as notes, not compared.</li>
@@ -91,6 +99,13 @@ class GuestStateDiffTest {
     /** The guests' ring-3 stack is 256 KiB ({@code guests/runtime/boot.S}); TSC copies may only lie below RSP. */
     static final long DEAD_STACK_WINDOW = 256 << 10;
     static final long PTE_ACCESSED = 1L << 5;
+    /** Bit 40 of a segment descriptor: the Accessed bit of its type. */
+    static final long DESCRIPTOR_ACCESSED = 1L << 40;
+    /**
+     * Whether the hardware backend runs inside a QEMU machine (DMI system vendor), e.g. the nested KVM of
+     * run-in-nested-kvm.sh, whose outer CPU is QEMU's TCG.
+     */
+    static final boolean ORACLE_UNDER_QEMU = dmiVendorIsQemu();
     static final int MAX_REPORTED = 40;
 
     static Stream<String> computeGuests() throws Exception {
@@ -152,7 +167,8 @@ class GuestStateDiffTest {
         gprs[1] ^= 1;   // RBX
         VcpuState s = oracle.state();
         Runs plantedRegister = new Runs(name, withState(oracle, new VcpuState(gprs, s.rip(), s.rflags(), s.segments(),
-                s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(), s.mxcsr(), s.xmm())), runs.jit(), runs.jitOtherTsc());
+                s.gdtBase(), s.gdtLimit(), s.idtBase(), s.idtLimit(), s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(),
+                s.mxcsr(), s.xmm())), runs.jit(), runs.jitOtherTsc());
         found = plantedRegister.differences(new ArrayList<>());
         assertTrue(found.stream().anyMatch(d -> d.startsWith("RBX")), String.join("\n", found));
     }
@@ -225,7 +241,8 @@ class GuestStateDiffTest {
         List<String> notes = new ArrayList<>();
         List<String> differences = runs.differences(notes);
         String summary = String.format("%s %s %s: hardware %.1f s, jit %.1f s + %.1f s, %d exits, %,d guest "
-                        + "instructions (jit), %d TSC-dependent stack qwords excused, ram sha256 %s (hardware) %s (jit)%s",
+                        + "instructions (jit), %d TSC-dependent stack qwords excused, ram sha256 %s (hardware) %s "
+                        + "(jit)%s",
                 differences.isEmpty() ? "SAME" : "DIFFERENT", name, size, (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                 (t3 - t2) / 1e9, hardware.exits().size(), jit.instructions(), runs.taintedQwords().cardinality(),
                 runs.ramHash(hardware), runs.ramHash(jit), notes.isEmpty() ? "" : "\n  note: "
@@ -293,7 +310,8 @@ class GuestStateDiffTest {
 
         void compareOutput(RecordedGuestRun.Result a, RecordedGuestRun.Result b, String what, List<String> d) {
             if (!java.util.Arrays.equals(a.serialOutput(), b.serialOutput())
-                    && normalizedOutput(a, what, new ArrayList<>()).equals(normalizedOutput(b, "jit", new ArrayList<>()))) {
+                    && normalizedOutput(a, what, new ArrayList<>())
+                    .equals(normalizedOutput(b, "jit", new ArrayList<>()))) {
                 // only the number differs: the replay of the oracle's TSC readings did not work
                 d.add("the jit did not print the oracle's tsc_cycles although its TSC was set to reproduce it");
             }
@@ -354,7 +372,13 @@ class GuestStateDiffTest {
             same(d, "CR3", h.cr3(), j.cr3());
             same(d, "CR4", h.cr4(), j.cr4());
             same(d, "EFER", h.efer(), j.efer());
-            same(d, "MXCSR", h.mxcsr(), j.mxcsr());
+            same(d, "GDTR.base", h.gdtBase(), j.gdtBase());
+            same(d, "GDTR.limit", h.gdtLimit(), j.gdtLimit());
+            same(d, "IDTR.base", h.idtBase(), j.idtBase());
+            same(d, "IDTR.limit", h.idtLimit(), j.idtLimit());
+            // MXCSR is not compared: KVM's KVM_GET_FPU does not report it (kvm_arch_vcpu_ioctl_get_fpu copies the
+            // x87 and XMM registers from the guest's FXSAVE image but not mxcsr, in a zeroed struct: always 0;
+            // only KVM_GET_XSAVE has it). The JIT backend reports the real value there (see NOTES.md).
             for (int i = 0; i < 16; i++) {
                 long[] hx = {h.xmm()[2 * i], h.xmm()[2 * i + 1]};
                 long[] jx = {j.xmm()[2 * i], j.xmm()[2 * i + 1]};
@@ -415,6 +439,12 @@ class GuestStateDiffTest {
             return r.ram().sha256(address -> tainted.get((int) (address / 8))).substring(0, 16);
         }
 
+        /** Whether physical {@code address} holds a descriptor of the final GDT (the guests identity-map RAM). */
+        boolean inGdt(long address) {
+            VcpuState s = oracle.state();
+            return address >= s.gdtBase() && address + 8 <= s.gdtBase() + s.gdtLimit() + 1;
+        }
+
         void compareRam(List<String> d, List<String> notes) {
             BitSet tainted = taintedQwords();
             long rsp = jit.state().gprs()[6];
@@ -443,6 +473,12 @@ class GuestStateDiffTest {
                     if (hv == jv || tainted.get((int) (q / 8))) {
                         continue;
                     }
+                    if (ORACLE_UNDER_QEMU && inGdt(q) && (hv ^ jv) == DESCRIPTOR_ACCESSED
+                            && (jv & DESCRIPTOR_ACCESSED) != 0) {
+                        notes.add(String.format("GDT descriptor at 0x%x: Accessed set by the jit only (0x%x vs "
+                                + "hardware 0x%x): QEMU's TCG does not set it on far transfers", q, jv, hv));
+                        continue;
+                    }
                     if (pagingEntries.contains(q) && (hv ^ jv) == PTE_ACCESSED && (hv & PTE_ACCESSED) != 0) {
                         notes.add(String.format("paging entry at 0x%x: Accessed set on hardware only (0x%x vs jit "
                                 + "0x%x): a speculative walk may set it", q, hv, jv));
@@ -458,6 +494,14 @@ class GuestStateDiffTest {
             if (reported > MAX_REPORTED) {
                 d.add("... " + (different - MAX_REPORTED) + " more differing RAM qwords");
             }
+        }
+    }
+
+    private static boolean dmiVendorIsQemu() {
+        try {
+            return Files.readString(java.nio.file.Path.of("/sys/class/dmi/id/sys_vendor")).strip().equals("QEMU");
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -54,8 +54,9 @@ public final class RecordedGuestRun {
             if (reason != ExitReason.IO) {
                 return reason.cName();
             }
-            return String.format("IO %s port=0x%x size=%d count=%d%s", direction == IoDirection.KVM_EXIT_IO_OUT ? "out" : "in",
-                    port, size, count, direction == IoDirection.KVM_EXIT_IO_OUT ? String.format(" data=0x%x", outData) : "");
+            boolean out = direction == IoDirection.KVM_EXIT_IO_OUT;
+            return String.format("IO %s port=0x%x size=%d count=%d%s", out ? "out" : "in", port, size, count,
+                    out ? String.format(" data=0x%x", outData) : "");
         }
     }
 
@@ -70,10 +71,12 @@ public final class RecordedGuestRun {
 
     /**
      * The final vcpu state: the 16 GPRs in KVM's order (RAX RBX RCX RDX RSI RDI RSP RBP R8..R15), RIP, RFLAGS,
-     * segments, control registers, EFER, MXCSR and the 16 XMM registers (little-endian, 2 longs each).
+     * segments, GDTR and IDTR, control registers, EFER, MXCSR and the 16 XMM registers (little-endian, 2 longs
+     * each).
      */
-    public record VcpuState(long[] gprs, long rip, long rflags, Map<String, Segment> segments, long cr0, long cr2,
-                            long cr3, long cr4, long efer, int mxcsr, long[] xmm) {
+    public record VcpuState(long[] gprs, long rip, long rflags, Map<String, Segment> segments, long gdtBase,
+                            int gdtLimit, long idtBase, int idtLimit, long cr0, long cr2, long cr3, long cr4,
+                            long efer, int mxcsr, long[] xmm) {
         public static final List<String> GPR_NAMES = List.of("RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RSP", "RBP",
                 "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15");
 
@@ -98,8 +101,8 @@ public final class RecordedGuestRun {
                 xmm[2 * i] = x.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
                 xmm[2 * i + 1] = x.get(ValueLayout.JAVA_LONG_UNALIGNED, 8);
             }
-            return new VcpuState(gprs, r.rip(), r.rflags(), segments, s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(),
-                    f.mxcsr(), xmm);
+            return new VcpuState(gprs, r.rip(), r.rflags(), segments, s.gdt().base(), s.gdt().limit(), s.idt().base(),
+                    s.idt().limit(), s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(), f.mxcsr(), xmm);
         }
     }
 
