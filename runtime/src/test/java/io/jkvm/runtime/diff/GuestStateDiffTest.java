@@ -242,7 +242,7 @@ class GuestStateDiffTest {
         List<String> differences = runs.differences(notes);
         String summary = String.format("%s %s %s: hardware %.1f s, jit %.1f s + %.1f s, %d exits, %,d guest "
                         + "instructions (jit), %d TSC-dependent stack qwords excused, ram sha256 %s (hardware) %s "
-                        + "(jit)%s",
+                        + "(jit) (TSC qwords zeroed; a qword excused in a note still counts)%s",
                 differences.isEmpty() ? "SAME" : "DIFFERENT", name, size, (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                 (t3 - t2) / 1e9, hardware.exits().size(), jit.instructions(), runs.taintedQwords().cardinality(),
                 runs.ramHash(hardware), runs.ramHash(jit), notes.isEmpty() ? "" : "\n  note: "
