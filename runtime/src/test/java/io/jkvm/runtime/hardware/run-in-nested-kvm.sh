@@ -10,6 +10,7 @@
 #
 # usage: run-in-nested-kvm.sh SELECTOR...      e.g.  io.jkvm.runtime.hardware.HardwareKvmTest  'io.jkvm.runtime.api*'
 #        (a class name, or a package name followed by *)
+#        JKVM_NESTED_JAVA_OPTS: extra options for the test JVM in the VM, e.g. -Djkvm.guests.bench=true
 # needs: qemu-system-x86 (apt-get install qemu-system-x86), apt-get download access for linux-image and
 #        busybox-static, python3, and the project building with ./mvnw. Exit status: the tests' (0 = all passed).
 set -euo pipefail
@@ -143,7 +144,8 @@ CP="$REPO/runtime/target/classes:$REPO/runtime/target/test-classes:$(cat "$CACHE
     # The host's file system is read-only in the VM: tests that write under ${basedir}/target (the lockstep
     # tests assemble there) get the VM's tmpfs instead.
     printf '%q ' "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
-        "-Djava.io.tmpdir=$CACHE/vmtmp" "-Dbasedir=$CACHE/vmtmp" -cp "$CP:$CACHE/launcher" NestedKvmLauncher "$@"
+        ${JKVM_NESTED_JAVA_OPTS:-} "-Djava.io.tmpdir=$CACHE/vmtmp" "-Dbasedir=$CACHE/vmtmp" -cp "$CP:$CACHE/launcher" \
+        NestedKvmLauncher "$@"
     echo
 } > "$CACHE/vmcmd.sh"
 
