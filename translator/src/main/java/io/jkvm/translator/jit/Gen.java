@@ -418,6 +418,14 @@ public final class Gen {
         mv.visitLabel(l);
     }
 
+    /**
+     * The #AC check of an unaligned 16-byte SSE access (MOVUPS, MOVDQU ...): the CPU checks the whole operand's
+     * alignment, which the two 8-byte halves it is made of would not.
+     */
+    public void alignmentCheck16(int addr) {
+        alignmentCheck(addr, 16, memoryOperandViaSs());
+    }
+
     /** In regions keyed with alignment checking: #AC(0) unless the address is a multiple of the access size. */
     private void alignmentCheck(int addr, int size, boolean stack) {
         if (!region.alignmentChecks || size == 1) {

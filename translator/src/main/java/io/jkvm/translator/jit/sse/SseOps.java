@@ -414,6 +414,9 @@ public final class SseOps {
             int a = x.address(0, aligned);
             // Unaligned, the 16 bytes may cross a page: then store them through the slow path, which checks both
             // pages first (two 8-byte stores could leave the first half written when the second faults).
+            if (!aligned) {
+                x.g.alignmentCheck16(a);
+            }
             org.objectweb.asm.Label done = aligned ? null
                     : x.g.store128IfCrossingPage(a, () -> x.loadXmm(s, 0), () -> x.loadXmm(s, 1));
             int h = x.plus8(a);

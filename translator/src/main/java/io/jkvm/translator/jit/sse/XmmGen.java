@@ -133,6 +133,9 @@ final class XmmGen {
     void source128(int i, boolean aligned) {
         if (isMemory(i)) {
             int a = address(i, aligned);
+            if (!aligned) {
+                g.alignmentCheck16(a);
+            }
             int h = plus8(a);
             g.loadMem(a, 8);
             g.loadMem(h, 8);
