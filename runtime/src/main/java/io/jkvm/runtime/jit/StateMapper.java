@@ -110,8 +110,14 @@ final class StateMapper {
         r.unusable = k.unusable() != 0;
     }
 
+    /**
+     * KVM_GET_FPU as KVM does it: the x87 control words and the XMM registers, but not MXCSR, which KVM leaves 0
+     * ({@code kvm_arch_vcpu_ioctl_get_fpu} copies the FXSAVE image's registers into a zeroed struct, not its mxcsr;
+     * {@code set_fpu} ignores it too). Reporting or taking it would make a VMM behave differently on the two
+     * backends: one that zero-fills {@code kvm_fpu} for KVM_SET_FPU would unmask every SSE exception here only.
+     */
     static void getFpu(CpuState c, KvmFpu f) {
-        f.fcw(c.fcw).fsw(c.fsw).ftwx(c.ftw).mxcsr(c.mxcsr);
+        f.fcw(c.fcw).fsw(c.fsw).ftwx(c.ftw).mxcsr(0);
         for (int i = 0; i < 16; i++) {
             MemorySegment x = f.xmm(i);
             x.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, c.xmm[2 * i]);
@@ -123,7 +129,6 @@ final class StateMapper {
         c.fcw = f.fcw();
         c.fsw = f.fsw();
         c.ftw = f.ftwx();
-        c.mxcsr = f.mxcsr();
         for (int i = 0; i < 16; i++) {
             MemorySegment x = f.xmm(i);
             c.xmm[2 * i] = x.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
