@@ -313,6 +313,9 @@ public final class RegionCompiler {
         exitLabel = new Label();
         mv.visitLabel(tryStart);
         faultSites.clear();
+        exitSiteNext.clear();
+        exitSiteCount.clear();
+        pendingExitShared = new Label();
 
         int insns = 0;
         List<long[]> ranges = new ArrayList<>();
@@ -414,6 +417,7 @@ public final class RegionCompiler {
         // the RIP local and the count including the faulting instruction (the common handler takes one off) from
         // two constant tables, then joins the common handler. Their table entries precede the region-wide one,
         // which the JVM would otherwise pick first.
+        emitPendingExits(g, exSlot + 1);
         if (!faultSites.isEmpty()) {
             Label siteHandler = new Label();
             long[] siteRips = new long[faultSites.size()];
@@ -642,17 +646,45 @@ public final class RegionCompiler {
 
     /** After a storing instruction: exit if the store asked to (MMIO), {@code pending} instructions not counted yet. */
     private void pendingExitCheck(Gen g, long next, int pending) {
+        // Out of line: the site's index goes to the shared exit code (emitPendingExits), which finds the next RIP
+        // and the count in two constant tables; inline, each storing instruction paid ~24 bytes for it.
         Label cont = new Label();
         g.mv.visitVarInsn(ALOAD, Gen.L_CPU);
         g.mv.visitFieldInsn(GETFIELD, Gen.CPU, "pendingExit", "I");
         g.mv.visitJumpInsn(IFEQ, cont);
-        addToCount(g, pending);
-        g.lconst(next);
-        g.lstore(Gen.L_NEXT);
-        g.iconst(Status.END_BLOCK);
-        g.mv.visitVarInsn(ISTORE, Gen.L_STATUS);
-        g.mv.visitJumpInsn(GOTO, exitLabel);
+        g.iconst(exitSiteNext.size());
+        exitSiteNext.add(next);
+        exitSiteCount.add(pending);
+        g.mv.visitJumpInsn(GOTO, pendingExitShared);
         g.mv.visitLabel(cont);
+    }
+
+    private final List<Long> exitSiteNext = new ArrayList<>();
+    private final List<Integer> exitSiteCount = new ArrayList<>();
+    private Label pendingExitShared;
+
+    /** The shared exit of the pending-exit checks: site index on the stack, {@code slot} a free int local. */
+    private void emitPendingExits(Gen g, int slot) {
+        if (exitSiteNext.isEmpty()) {
+            return;
+        }
+        MethodVisitor mv = g.mv;
+        mv.visitLabel(pendingExitShared);
+        mv.visitVarInsn(ISTORE, slot);
+        g.constant(exitSiteNext.stream().mapToLong(Long::longValue).toArray(), "[J");
+        mv.visitVarInsn(ILOAD, slot);
+        mv.visitInsn(LALOAD);
+        g.lstore(Gen.L_NEXT);
+        g.lload(Gen.L_ICOUNT);
+        g.constant(exitSiteCount.stream().mapToInt(Integer::intValue).toArray(), "[I");
+        mv.visitVarInsn(ILOAD, slot);
+        mv.visitInsn(IALOAD);
+        mv.visitInsn(I2L);
+        mv.visitInsn(LADD);
+        g.lstore(Gen.L_ICOUNT);
+        g.iconst(Status.END_BLOCK);
+        mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+        mv.visitJumpInsn(GOTO, exitLabel);
     }
 
     /** The generated method exceeds {@link #MAX_METHOD_BYTES}. */
