@@ -350,6 +350,11 @@ public final class Gen {
     void storeMem(int addr, int size, boolean stack) {
         int v = temp();
         lstore(v);
+        storeMemFrom(addr, size, stack, v);
+    }
+
+    /** Stores the long in temp {@code v} ({@code size} bytes) at the linear address in long local {@code addr}. */
+    private void storeMemFrom(int addr, int size, boolean stack, int v) {
         alignmentCheck(addr, size, stack);
         Label slow = new Label();
         Label done = new Label();
@@ -760,8 +765,7 @@ public final class Gen {
         int a = temp();
         stackAddress(-size);
         lstore(a);
-        lload(v);
-        storeMem(a, size, true);
+        storeMemFrom(a, size, true, v);
         adjustRsp(-size);
     }
 
