@@ -12,8 +12,9 @@ public final class GuestException extends RuntimeException {
     private final int vector;
     private final int errorCode;
     private final boolean hasErrorCode;
-    /** The faulting linear address for #PF (becomes CR2). */
+    /** The faulting linear address for #PF (becomes CR2), and for non-canonical #GP/#SS (not delivered). */
     private final long address;
+    private final boolean nonCanonical;
 
     public GuestException(int vector, int errorCode, boolean hasErrorCode, long address, String why) {
         super(why, null, false, false);
@@ -21,6 +22,7 @@ public final class GuestException extends RuntimeException {
         this.errorCode = errorCode;
         this.hasErrorCode = hasErrorCode;
         this.address = address;
+        this.nonCanonical = false;
     }
 
     public static GuestException ud(String why) {
@@ -33,14 +35,26 @@ public final class GuestException extends RuntimeException {
 
     /** #GP(0) for a non-canonical linear address (#SS(0) instead when the access was through SS). */
     public static GuestException nonCanonical(long address) {
-        return new GuestException(GP, 0, true, address, NON_CANONICAL + Long.toHexString(address));
+        return new GuestException(GP, address, "non-canonical address 0x");
     }
 
-    private static final String NON_CANONICAL = "non-canonical address 0x";
+    /** #SS(0) for a non-canonical linear address reached through SS. */
+    public static GuestException stackNonCanonical(long address) {
+        return new GuestException(SS, address, "non-canonical stack address 0x");
+    }
 
-    /** Whether this is the #GP(0) of {@link #nonCanonical}. */
+    private GuestException(int vector, long address, String why) {
+        super(why + Long.toHexString(address), null, false, false);
+        this.vector = vector;
+        this.errorCode = 0;
+        this.hasErrorCode = true;
+        this.address = address;
+        this.nonCanonical = true;
+    }
+
+    /** Whether this is the fault of a non-canonical address ({@link #nonCanonical}, {@link #stackNonCanonical}). */
     public boolean isNonCanonical() {
-        return vector == GP && getMessage() != null && getMessage().startsWith(NON_CANONICAL);
+        return nonCanonical;
     }
 
     public static GuestException de() {

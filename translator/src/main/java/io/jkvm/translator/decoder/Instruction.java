@@ -39,6 +39,16 @@ public record Instruction(long address, int length, Mnemonic mnemonic, List<Oper
         return operands.get(i);
     }
 
+    /** The explicit memory operand (an instruction has at most one), or null. */
+    public Operand.Mem memoryOperand() {
+        for (Operand o : operands) {
+            if (o instanceof Operand.Mem m) {
+                return m;
+            }
+        }
+        return null;
+    }
+
     public boolean has(int prefixBit) {
         return (prefixes & prefixBit) != 0;
     }

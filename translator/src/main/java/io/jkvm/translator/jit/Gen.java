@@ -297,15 +297,8 @@ public final class Gen {
      * overloads state their segment themselves (the implicit stack of PUSH and POP).
      */
     private boolean memoryOperandViaSs() {
-        if (insn == null) {
-            return false;
-        }
-        for (Operand o : insn.operands()) {
-            if (o instanceof Operand.Mem m) {
-                return m.segment() == Segment.SS;
-            }
-        }
-        return false;
+        Operand.Mem m = insn == null ? null : insn.memoryOperand();
+        return m != null && m.segment() == Segment.SS;
     }
 
     /** {@link #loadMem(int, int, boolean)} for an access through SS when {@code stack} (see MemoryPort). */
@@ -315,16 +308,8 @@ public final class Gen {
         Label done = new Label();
         int tlb = forWrite ? L_TW : L_TR;
         int idx = tlbProbe(tlb, addr, size, slow);
-        if (Mem.RAW_ACCESS) {
-            rawAccessPrefix();
-            rawHostAddress(tlb, addr, idx);
-            mv.visitMethodInsn(INVOKEVIRTUAL, Mem.UNSAFE, "get" + rawName(size), "(Ljava/lang/Object;J)" + javaType(size),
-                    false);
-        } else {
-            mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
-            hostAddress(tlb, addr, idx);
-            mv.visitMethodInsn(INVOKEVIRTUAL, VH, "get", "(" + SEGMENT + "J)" + javaType(size), false);
-        }
+        accessTarget(tlb, addr, idx, size);
+        accessCall(false, size);
         if (size == 8) {
             mv.visitJumpInsn(GOTO, done);
         } else {
@@ -359,13 +344,7 @@ public final class Gen {
         Label slow = new Label();
         Label done = new Label();
         int idx = tlbProbe(L_TW, addr, size, slow);
-        if (Mem.RAW_ACCESS) {
-            rawAccessPrefix();
-            rawHostAddress(L_TW, addr, idx);
-        } else {
-            mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
-            hostAddress(L_TW, addr, idx);
-        }
+        accessTarget(L_TW, addr, idx, size);
         lload(v);
         if (size < 8) {
             mv.visitInsn(L2I);
@@ -375,12 +354,7 @@ public final class Gen {
                 mv.visitInsn(I2S);
             }
         }
-        if (Mem.RAW_ACCESS) {
-            mv.visitMethodInsn(INVOKEVIRTUAL, Mem.UNSAFE, "put" + rawName(size), "(Ljava/lang/Object;J" + javaType(size)
-                    + ")V", false);
-        } else {
-            mv.visitMethodInsn(INVOKEVIRTUAL, VH, "set", "(" + SEGMENT + "J" + javaType(size) + ")V", false);
-        }
+        accessCall(true, size);
         mv.visitJumpInsn(GOTO, done);
         mv.visitLabel(slow);
         mv.visitVarInsn(ALOAD, L_MEM);
@@ -494,25 +468,19 @@ public final class Gen {
     }
 
     /**
-     * Pushes the receiver and base object of a raw access ({@link Mem#RAW_ACCESS}): the region class's own static
-     * final {@code Unsafe} (a constant to C2) and {@code null}, so that the offset is an absolute host address.
+     * Pushes what a fast-path access of {@code size} bytes needs below the value: with {@link Mem#RAW_ACCESS} the
+     * region class's own static final {@code Unsafe} (a constant to C2) and {@code null} as base object, else the
+     * {@code VarHandle} of the size and {@code Mem.ALL}; then the host address {@code addr + addend} (the TLB
+     * entry's second long).
      */
-    private void rawAccessPrefix() {
-        mv.visitFieldInsn(GETSTATIC, constantsOwner, RegionCompiler.UNSAFE_FIELD, "L" + Mem.UNSAFE + ";");
-        mv.visitInsn(ACONST_NULL);
-    }
-
-    private static String rawName(int size) {
-        return switch (size) {
-            case 1 -> "Byte";
-            case 2 -> "Short";
-            case 4 -> "Int";
-            default -> "Long";
-        };
-    }
-
-    /** Pushes the host address {@code addr + addend} (the TLB entry's second long). */
-    private void rawHostAddress(int tlb, int addr, int idx) {
+    private void accessTarget(int tlb, int addr, int idx, int size) {
+        if (Mem.RAW_ACCESS) {
+            mv.visitFieldInsn(GETSTATIC, constantsOwner, RegionCompiler.UNSAFE_FIELD, "L" + Mem.UNSAFE + ";");
+            mv.visitInsn(ACONST_NULL);
+        } else {
+            mv.visitFieldInsn(GETSTATIC, MEM, "H" + size * 8, "L" + VH + ";");
+            mv.visitFieldInsn(GETSTATIC, MEM, "ALL", SEGMENT);
+        }
         lload(addr);
         mv.visitVarInsn(ALOAD, tlb);
         mv.visitVarInsn(ILOAD, idx);
@@ -522,16 +490,22 @@ public final class Gen {
         mv.visitInsn(LADD);
     }
 
-    /** Pushes {@code Mem.ALL} and the host address {@code addr + addend}. */
-    private void hostAddress(int tlb, int addr, int idx) {
-        mv.visitFieldInsn(GETSTATIC, MEM, "ALL", SEGMENT);
-        lload(addr);
-        mv.visitVarInsn(ALOAD, tlb);
-        mv.visitVarInsn(ILOAD, idx);
-        iconst(1);
-        mv.visitInsn(IADD);
-        mv.visitInsn(LALOAD);
-        mv.visitInsn(LADD);
+    /** The access itself, after {@link #accessTarget} (and the value, for a store). */
+    private void accessCall(boolean store, int size) {
+        String t = javaType(size);
+        if (Mem.RAW_ACCESS) {
+            String name = switch (size) {
+                case 1 -> "Byte";
+                case 2 -> "Short";
+                case 4 -> "Int";
+                default -> "Long";
+            };
+            mv.visitMethodInsn(INVOKEVIRTUAL, Mem.UNSAFE, store ? "put" + name : "get" + name,
+                    store ? "(Ljava/lang/Object;J" + t + ")V" : "(Ljava/lang/Object;J)" + t, false);
+        } else {
+            mv.visitMethodInsn(INVOKEVIRTUAL, VH, store ? "set" : "get",
+                    store ? "(" + SEGMENT + "J" + t + ")V" : "(" + SEGMENT + "J)" + t, false);
+        }
     }
 
     /** Whether the current instruction stored to memory (so the pending-exit test is needed after it). */

@@ -45,19 +45,11 @@ public final class Helpers {
         } catch (GuestException e) {
             // Helpers access memory by linear address only; a non-canonical address of an operand addressed through
             // SS (RSP/RBP base) is #SS(0) on the CPU, not #GP(0).
-            if (e.isNonCanonical() && operandViaSs(insn)) {
-                throw new GuestException(GuestException.SS, 0, true, 0, "non-canonical stack address");
+            var m = insn.memoryOperand();
+            if (e.isNonCanonical() && m != null && m.segment() == io.jkvm.translator.decoder.Segment.SS) {
+                throw GuestException.stackNonCanonical(e.address());
             }
             throw e;
         }
-    }
-
-    private static boolean operandViaSs(Instruction insn) {
-        for (io.jkvm.translator.decoder.Operand o : insn.operands()) {
-            if (o instanceof io.jkvm.translator.decoder.Operand.Mem m) {
-                return m.segment() == io.jkvm.translator.decoder.Segment.SS;
-            }
-        }
-        return false;
     }
 }

@@ -76,8 +76,7 @@ public abstract class MemoryPort {
         long first = va >> 47;
         long last = (va + size - 1) >> 47;
         if ((first != 0 && first != -1) || (last != 0 && last != -1)) {
-            throw new io.jkvm.translator.cpu.GuestException(io.jkvm.translator.cpu.GuestException.SS, 0, true, 0,
-                    "non-canonical stack address 0x" + Long.toHexString(va));
+            throw io.jkvm.translator.cpu.GuestException.stackNonCanonical(va);
         }
     }
 

@@ -433,19 +433,7 @@ public final class RegionCompiler {
                 mv.visitJumpInsn(GOTO, siteHandler);
             }
             mv.visitLabel(siteHandler);
-            int siteSlot = exSlot + 1;
-            mv.visitVarInsn(ISTORE, siteSlot);
-            g.constant(siteRips, "[J");
-            mv.visitVarInsn(ILOAD, siteSlot);
-            mv.visitInsn(LALOAD);
-            g.lstore(Gen.L_RIP);
-            g.lload(Gen.L_ICOUNT);
-            g.constant(siteCounts, "[I");
-            mv.visitVarInsn(ILOAD, siteSlot);
-            mv.visitInsn(IALOAD);
-            mv.visitInsn(I2L);
-            mv.visitInsn(LADD);
-            g.lstore(Gen.L_ICOUNT);
+            loadSiteTables(g, exSlot + 1, siteRips, Gen.L_RIP, siteCounts);
             mv.visitJumpInsn(GOTO, trapCommon);
         }
         mv.visitTryCatchBlock(tryStart, tryEnd, handler, "java/lang/Throwable");
@@ -670,21 +658,32 @@ public final class RegionCompiler {
         }
         MethodVisitor mv = g.mv;
         mv.visitLabel(pendingExitShared);
+        loadSiteTables(g, slot, exitSiteNext.stream().mapToLong(Long::longValue).toArray(), Gen.L_NEXT,
+                exitSiteCount.stream().mapToInt(Integer::intValue).toArray());
+        g.iconst(Status.END_BLOCK);
+        mv.visitVarInsn(ISTORE, Gen.L_STATUS);
+        mv.visitJumpInsn(GOTO, exitLabel);
+    }
+
+    /**
+     * The common part of out-of-line site code (fault sites, pending exits): takes the site index from the stack
+     * into int local {@code slot}, sets long local {@code ripLocal} to {@code rips[index]} and adds
+     * {@code counts[index]} to the instruction count local.
+     */
+    private static void loadSiteTables(Gen g, int slot, long[] rips, int ripLocal, int[] counts) {
+        MethodVisitor mv = g.mv;
         mv.visitVarInsn(ISTORE, slot);
-        g.constant(exitSiteNext.stream().mapToLong(Long::longValue).toArray(), "[J");
+        g.constant(rips, "[J");
         mv.visitVarInsn(ILOAD, slot);
         mv.visitInsn(LALOAD);
-        g.lstore(Gen.L_NEXT);
+        g.lstore(ripLocal);
         g.lload(Gen.L_ICOUNT);
-        g.constant(exitSiteCount.stream().mapToInt(Integer::intValue).toArray(), "[I");
+        g.constant(counts, "[I");
         mv.visitVarInsn(ILOAD, slot);
         mv.visitInsn(IALOAD);
         mv.visitInsn(I2L);
         mv.visitInsn(LADD);
         g.lstore(Gen.L_ICOUNT);
-        g.iconst(Status.END_BLOCK);
-        mv.visitVarInsn(ISTORE, Gen.L_STATUS);
-        mv.visitJumpInsn(GOTO, exitLabel);
     }
 
     /** The generated method exceeds {@link #MAX_METHOD_BYTES}. */

@@ -26,8 +26,7 @@ public final class Trap {
         // addresses are below 4 GiB and always pass this test.
         long top = address >> 47;
         if (top != 0 && top != -1) {
-            return stack ? new GuestException(GuestException.SS, 0, true, 0, "non-canonical stack address")
-                    : GuestException.nonCanonical(address);
+            return stack ? GuestException.stackNonCanonical(address) : GuestException.nonCanonical(address);
         }
         return new GuestException(GuestException.AC, 0, true, 0,
                 "misaligned access at 0x" + Long.toHexString(address) + " with CR0.AM and EFLAGS.AC set at CPL 3");
